@@ -130,6 +130,10 @@ class Ticket:
             self.resolved_at = None
         return self._record("status", at, actor, old.value, wanted.value, detail)
 
+    def open(self, client: Actor, at: datetime, description: str = "") -> TicketEvent:
+        """Record the ticket's registration as its first event."""
+        return self._record("opened", at, client, None, self.status.value, description or None)
+
     def take(self, agent: Actor, at: datetime) -> list[TicketEvent]:
         """An agent takes the ticket: assigns it and starts the work."""
         events = []

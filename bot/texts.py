@@ -1,0 +1,121 @@
+"""Texts the bot writes, rendered in the reader's language and time zone (HTML, escaped)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import gettext as _
+
+from domain.clients import Client
+from domain.policy import Policy
+from domain.tickets import Status, Ticket, TicketEvent
+
+TOPIC_NAME_LIMIT = 128
+
+
+def status_title(status: Status) -> str:
+    """A status as people read it."""
+    titles = {
+        Status.NEW: _("New"),
+        Status.IN_PROGRESS: _("In progress"),
+        Status.WAITING_CLIENT: _("Waiting for client"),
+        Status.WAITING_THIRD_PARTY: _("Waiting for third party"),
+        Status.SECOND_LINE: _("Second line"),
+        Status.RESOLVED: _("Resolved"),
+        Status.CLOSED: _("Closed"),
+        Status.DECLINED: _("Declined"),
+        Status.REOPENED: _("Reopened"),
+    }
+    return titles[status]
+
+
+def when(moment: datetime | None, timezone: str | None) -> str:
+    """A moment in the reader's time zone, like `2026-11-23 10:00 (Europe/Moscow)`."""
+    if moment is None:
+        return "—"
+    zone = ZoneInfo(timezone or "UTC")
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+
+
+def topic_name(policy: Policy, ticket: Ticket, client_name: str) -> str:
+    """The forum topic's name: priority or status mark, number, customer, subject."""
+    if ticket.status in (Status.CLOSED, Status.DECLINED):
+        mark = "✅" if ticket.status is Status.CLOSED else "⛔"
+    elif ticket.status is Status.RESOLVED:
+        mark = "☑️"
+    else:
+        mark = policy.priority(ticket.priority).emoji
+    who = ticket.customer or client_name
+    name = f"{mark} #{ticket.number} · {who} · {ticket.subject}"
+    return name if len(name) <= TOPIC_NAME_LIMIT else name[: TOPIC_NAME_LIMIT - 1] + "…"
+
+
+def card(policy: Policy, ticket: Ticket, client: Client, lang: str, now: datetime) -> str:
+    """The ticket card posted at the top of its topic."""
+    tz = policy.staff_timezone
+    level = policy.sla_level(ticket.sla_level)
+    priority = policy.priority(ticket.priority)
+    client_line = escape(client.name) + (f" (@{escape(client.username)})"
+                                         if client.username else "")
+    lines = [
+        f"{priority.emoji} <b>#{ticket.number}</b> · {escape(ticket.subject)}",
+        "",
+        _("Client: {who}").format(who=client_line),
+        _("Contract: {number} · {customer}").format(
+            number=escape(ticket.contract_number or "—"), customer=escape(ticket.customer or "—")),
+        _("SLA level: {level}").format(level=escape(level.title.get(lang))),
+        _("Type: {kind}").format(
+            kind=escape(policy.request_type(ticket.request_type).title.get(lang))),
+        _("Queue: {queue}").format(queue=escape(policy.queue(ticket.queue).title.get(lang))),
+        _("Priority: {priority}").format(priority=escape(priority.title.get(lang)))
+        + (" ⚡ " + _("special request") if ticket.special else ""),
+        _("Status: {status}").format(status=status_title(ticket.status)),
+        _("Assignee: {agent}").format(agent=escape(ticket.assignee_name or "—")),
+        _("First response due: {due}").format(due=_due(ticket.first_response_due,
+                                                         ticket.first_response_at, tz, now)),
+        _("Resolution due: {due}").format(due=_due(ticket.resolution_due,
+                                                   ticket.resolved_at, tz, now)),
+    ]
+    if ticket.reopened_from:
+        lines.append(_("Follows ticket #{number}").format(number=ticket.reopened_from))
+    return "\n".join(lines)
+
+
+def _due(due: datetime | None, done: datetime | None, tz: str, now: datetime) -> str:
+    if done is not None:
+        return "✅ " + _("met") if due is None or done <= due else "❗ " + _("breached")
+    if due is not None and due < now:
+        return f"🔥 {when(due, tz)} — " + _("BREACHED")
+    return when(due, tz)
+
+
+def acknowledgement(policy: Policy, ticket: Ticket, lang: str, timezone: str | None,
+                    opens_at: datetime | None) -> str:
+    """What the client reads when the ticket is registered."""
+    lines = [
+        _("✅ Your request is registered as <b>#{number}</b>.").format(number=ticket.number),
+        _("Priority: {priority}").format(
+            priority=escape(policy.priority(ticket.priority).title.get(lang))),
+        _("SLA level: {level}").format(
+            level=escape(policy.sla_level(ticket.sla_level).title.get(lang))),
+        _("First response by: {due}").format(due=when(ticket.first_response_due, timezone)),
+    ]
+    if opens_at is not None:
+        lines.append(_("We are outside working hours now; work starts at {start}.").format(
+            start=when(opens_at, timezone)))
+    lines.append(_("Write here to add anything; we will answer in this chat."))
+    return "\n".join(lines)
+
+
+def history(events: list[TicketEvent], timezone: str) -> str:
+    """A ticket's history, one event a line."""
+    lines = [_("History:")]
+    for event in events:
+        change = ""
+        if event.old or event.new:
+            change = f": {escape(event.old or '—')} → {escape(event.new or '—')}"
+        who = escape(event.actor.name or event.actor.kind)
+        lines.append(f"• {when(event.at, timezone)} — {escape(event.kind)} — {who}{change}")
+    return "\n".join(lines)

@@ -1,0 +1,201 @@
+"""The desk's services: each call decides, changes tickets, and records what must be delivered."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from domain.clients import Client, Contract, check_contract
+from domain.clock import Clock
+from domain.errors import NotAllowed, TicketNotFound
+from domain.outgoing import Kind, Outgoing
+from domain.policy import FaqEntry, Policy
+from domain.ports import UnitOfWork
+from domain.sla import deadlines_for, resume_clock
+from domain.tickets import Actor, Status, Ticket
+
+Source = Mapping[str, Any]  # an opaque reference to a received message, made by the handlers
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the intake gathered, ready to become a ticket."""
+
+    sla_level: str
+    request_type: str
+    priority: str
+    subject: str
+    contract_number: str | None = None
+    customer: str | None = None
+    special: bool = False
+    description: Sequence[Source] = field(default_factory=tuple)
+    description_text: str = ""
+
+
+def matching_faq(policy: Policy, subject: str, limit: int = 3) -> list[FaqEntry]:
+    """Known answers whose keywords occur in the subject, best (most keywords) first."""
+    words = subject.casefold()
+    scored = []
+    for index, entry in enumerate(policy.faq):
+        hits = sum(1 for keyword in entry.keywords if keyword.casefold() in words)
+        if hits:
+            scored.append((-hits, index, entry))
+    return [entry for _, _, entry in sorted(scored)[:limit]]
+
+
+def pick_ticket(open_tickets: Sequence[Ticket], replied: int | None,
+                mentioned: int | None) -> Ticket | None:
+    """Which open ticket a client's message is about; None when it is ambiguous."""
+    for number in (replied, mentioned):
+        if number is not None:
+            for ticket in open_tickets:
+                if ticket.number == number:
+                    return ticket
+    if len(open_tickets) == 1:
+        return open_tickets[0]
+    return None
+
+
+class Desk:
+    """The rules of the desk, applied through a unit of work."""
+
+    def __init__(self, policy: Policy, clock: Clock) -> None:
+        self.policy = policy
+        self.clock = clock
+
+    async def contract_for(self, uow: UnitOfWork, given: str) -> Contract:
+        """The client's contract by number or license key (Unknown/ExpiredContract if not)."""
+        contract = await uow.contracts.find(given.strip())
+        today = self.clock.now().astimezone(ZoneInfo(self.policy.staff_timezone)).date()
+        return check_contract(contract, today, given)
+
+    async def register(self, uow: UnitOfWork, client: Client, draft: Draft) -> Ticket:
+        """Turn a confirmed intake into a numbered ticket, its topic, card and acknowledgement."""
+        now = self.clock.now()
+        number = await uow.tickets.next_number()
+        due = deadlines_for(self.policy, draft.sla_level, draft.priority, draft.special, now)
+        ticket = Ticket(
+            number=number, client_id=client.id, subject=draft.subject,
+            request_type=draft.request_type,
+            queue=self.policy.request_type(draft.request_type).queue,
+            priority=draft.priority, sla_level=draft.sla_level, created_at=now,
+            contract_number=draft.contract_number, customer=draft.customer,
+            special=draft.special, first_response_due=due.first_response,
+            resolution_due=due.resolution, last_client_message_at=now,
+        )
+        ticket.open(Actor("client", client.id, client.name), now, draft.description_text)
+        await uow.tickets.add(ticket)
+        await self._put(uow, now, Outgoing(Kind.CARD, number, client.id))
+        for source in draft.description:
+            await self._put(uow, now, Outgoing(Kind.COPY_TO_TOPIC, number, client.id,
+                                               data={"source": dict(source)}))
+        await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, number, client.id,
+                                           template="acknowledged"))
+        if draft.special:
+            await self._put(uow, now, Outgoing(Kind.GENERAL_NOTICE, number, client.id,
+                                               template="special_request"))
+        await self._set_timers(uow, ticket)
+        return ticket
+
+    async def ticket_of_client(self, uow: UnitOfWork, client: Client, number: int) -> Ticket:
+        """One of the client's own tickets; TicketNotFound for anyone else's (says nothing)."""
+        ticket = await uow.tickets.get(number)
+        if ticket is None or ticket.client_id != client.id:
+            raise TicketNotFound(str(number))
+        return ticket
+
+    async def client_wrote(self, uow: UnitOfWork, client: Client, ticket: Ticket,
+                           source: Source) -> Ticket:
+        """Relay a client's follow-up into the ticket's topic (reopening a closed ticket)."""
+        if client.banned:
+            raise NotAllowed("banned")
+        now = self.clock.now()
+        actor = Actor("client", client.id, client.name)
+        changed = False
+        if not ticket.status.is_open:
+            ticket = await self._reopen_or_follow(uow, client, ticket, now)
+            changed = True
+        paused_at = ticket.paused_since
+        if ticket.client_wrote(actor, now):
+            changed = True
+            if paused_at is not None:
+                resume_clock(self.policy, ticket, paused_at, now)
+        await uow.tickets.save(ticket)
+        await self._put(uow, now, Outgoing(Kind.COPY_TO_TOPIC, ticket.number, client.id,
+                                           data={"source": dict(source)}))
+        if changed:
+            await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, client.id))
+            await self._set_timers(uow, ticket)
+        return ticket
+
+    async def client_edited(self, uow: UnitOfWork, ticket: Ticket, source: Source) -> None:
+        """Show the staff that the client edited a relayed message."""
+        await self._put(uow, self.clock.now(), Outgoing(
+            Kind.EDIT_IN_TOPIC, ticket.number, ticket.client_id, data={"source": dict(source)}))
+
+    async def agent_replied(self, uow: UnitOfWork, ticket: Ticket, agent: Actor,
+                            source: Source) -> None:
+        """Relay an agent's message to the client; the first one is the first response."""
+        now = self.clock.now()
+        if not ticket.status.is_open:
+            raise NotAllowed("closed")
+        events = ticket.agent_replied(agent, now)
+        await uow.tickets.save(ticket)
+        await self._put(uow, now, Outgoing(
+            Kind.COPY_TO_CLIENT, ticket.number, ticket.client_id,
+            data={"source": dict(source), "agent": agent.name}))
+        if events:
+            await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, ticket.client_id))
+            await self._set_timers(uow, ticket)
+
+    async def agent_edited(self, uow: UnitOfWork, ticket: Ticket, source: Source) -> None:
+        """Apply an agent's edit to the client's copy."""
+        await self._put(uow, self.clock.now(), Outgoing(
+            Kind.EDIT_AT_CLIENT, ticket.number, ticket.client_id,
+            data={"source": dict(source)}))
+
+    async def move(self, uow: UnitOfWork, ticket: Ticket, wanted: Status, actor: Actor,
+                   detail: str | None = None) -> None:
+        """Change a ticket's status by an agent's or the client's decision."""
+        now = self.clock.now()
+        paused_at = ticket.paused_since
+        ticket.move(wanted, actor, now, detail)
+        if paused_at is not None and ticket.paused_since is None:
+            resume_clock(self.policy, ticket, paused_at, now)
+        await uow.tickets.save(ticket)
+        await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, ticket.client_id))
+        await self._set_timers(uow, ticket)
+
+    async def _reopen_or_follow(self, uow: UnitOfWork, client: Client, ticket: Ticket,
+                                now: datetime) -> Ticket:
+        actor = Actor("client", client.id, client.name)
+        if ticket.status is Status.CLOSED and ticket.closed_at is not None and (
+                now - ticket.closed_at <= self.policy.reopen_window):
+            ticket.move(Status.REOPENED, actor, now)
+            await self._put(uow, now, Outgoing(Kind.TOPIC_STATE, ticket.number, client.id,
+                                               data={"action": "reopen"}))
+            await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, ticket.number, client.id,
+                                               template="reopened"))
+            return ticket
+        draft = Draft(sla_level=ticket.sla_level, request_type=ticket.request_type,
+                      priority=ticket.priority, subject=ticket.subject,
+                      contract_number=ticket.contract_number, customer=ticket.customer)
+        fresh = await self.register(uow, client, draft)
+        fresh.reopened_from = ticket.number
+        return fresh
+
+    async def _set_timers(self, uow: UnitOfWork, ticket: Ticket) -> None:
+        """Keep the ticket's SLA due times in the scheduler's table."""
+        running = ticket.status.is_open and not ticket.status.stops_clock
+        waiting_first = running and ticket.first_response_at is None
+        await uow.timers.set(ticket.number, "first_response",
+                             ticket.first_response_due if waiting_first else None)
+        resolving = running and ticket.status is not Status.RESOLVED
+        await uow.timers.set(ticket.number, "resolution",
+                             ticket.resolution_due if resolving else None)
+
+    async def _put(self, uow: UnitOfWork, now: datetime, item: Outgoing) -> None:
+        await uow.outbox.put(item, now)

@@ -1,0 +1,58 @@
+"""The ports the rules reach storage through; `storage/` implements them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from domain.clients import Client, Contract
+from domain.outgoing import Outgoing
+from domain.tickets import Ticket
+
+
+class ClientRepository(Protocol):
+    """Clients by their desk id."""
+
+    async def get(self, client_id: int) -> Client | None: ...
+    async def save(self, client: Client) -> None: ...
+
+
+class ContractRepository(Protocol):
+    """The operator's contract registry."""
+
+    async def find(self, number_or_key: str) -> Contract | None: ...
+
+
+class TicketRepository(Protocol):
+    """Tickets by number; `save` also stores the ticket's new events."""
+
+    async def next_number(self) -> int: ...
+    async def add(self, ticket: Ticket) -> None: ...
+    async def get(self, number: int) -> Ticket | None: ...
+    async def save(self, ticket: Ticket) -> None: ...
+    async def of_client(self, client_id: int, open_only: bool = False) -> list[Ticket]: ...
+
+
+class OutboxPort(Protocol):
+    """Where deliveries are recorded, in the same transaction as the change."""
+
+    async def put(self, item: Outgoing, at: datetime) -> None: ...
+
+
+class TimerPort(Protocol):
+    """Due times the scheduler acts on once."""
+
+    async def set(self, ticket_number: int, kind: str, due_at: datetime | None) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository; only it commits."""
+
+    clients: ClientRepository
+    contracts: ContractRepository
+    tickets: TicketRepository
+    outbox: OutboxPort
+    timers: TimerPort
+
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...

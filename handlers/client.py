@@ -1,0 +1,189 @@
+"""The client's private chat after (or outside) the intake: follow-ups, /my, /ticket, /lang."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.texts import status_title
+from domain.clients import Client
+from domain.desk import Desk, pick_ticket
+from domain.errors import TicketNotFound
+from domain.tickets import Ticket
+from handlers import keyboards_client as kb
+from handlers.callbacks import LangCb, TicketCb
+from handlers.intake import greet
+from handlers.sources import source_of
+from storage.uow import SqlUnitOfWork
+
+router = Router(name="client")
+router.message.filter(F.chat.type == "private")
+router.edited_message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+
+MENTION = re.compile(r"^\s*#(\d{1,9})\b")
+
+
+@router.message(CommandStart())
+async def start(message: Message) -> None:
+    """/start: greeting, rules, New request."""
+    await greet(message)
+
+
+@router.message(Command("help"))
+async def help_command(message: Message) -> None:
+    """/help: what the client can do."""
+    await message.answer("\n".join((
+        _("/new — a new request"),
+        _("/my — your requests and their statuses"),
+        _("/ticket N — one request"),
+        _("/cancel — stop the current request"),
+        _("/lang — language"),
+        _("To add to a request, just write here; with several open requests, reply to its "
+          "message or start with its number, like #1042."),
+    )))
+
+
+@router.message(Command("lang"))
+async def lang_command(message: Message) -> None:
+    """/lang: choose the language."""
+    await message.answer(_("Choose your language:"), reply_markup=kb.languages())
+
+
+@router.callback_query(LangCb.filter())
+async def lang_chosen(query: CallbackQuery, callback_data: LangCb, client: Client,
+                      uow: SqlUnitOfWork) -> None:
+    """Remember the chosen language."""
+    if callback_data.code not in ("en", "ru"):
+        await query.answer()
+        return
+    await uow.clients.set_language(client.id, callback_data.code)
+    await query.answer("✅")
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            "English ✅" if callback_data.code == "en" else "Русский ✅")
+
+
+@router.message(Command("my"))
+async def my_tickets(message: Message, client: Client, uow: SqlUnitOfWork) -> None:
+    """/my: the client's tickets with statuses."""
+    tickets = await uow.tickets.of_client(client.id)
+    if not tickets:
+        await message.answer(_("You have no requests yet."), reply_markup=kb.start())
+        return
+    lines = [_("Your requests:")]
+    lines += [f"#{t.number} · {escape(t.subject)} — {status_title(t.status)}"
+              for t in tickets[:30]]
+    await message.answer("\n".join(lines))
+
+
+@router.message(Command("ticket"))
+async def one_ticket(message: Message, command: CommandObject, client: Client, desk: Desk,
+                     uow: SqlUnitOfWork) -> None:
+    """/ticket N: one of the client's tickets."""
+    argument = (command.args or "").strip().lstrip("#")
+    if not argument.isdigit():
+        await message.answer(_("Usage: /ticket 1042"))
+        return
+    try:
+        ticket = await desk.ticket_of_client(uow, client, int(argument))
+    except TicketNotFound:
+        await message.answer(_("You have no request #{number}.").format(number=argument))
+        return
+    await message.answer("\n".join((
+        f"<b>#{ticket.number}</b> · {escape(ticket.subject)}",
+        _("Status: {status}").format(status=status_title(ticket.status)),
+        _("Priority: {priority}").format(
+            priority=escape(desk.policy.priority(ticket.priority).title.get(client.language))),
+    )))
+
+
+@router.message(StateFilter(None))
+async def follow_up(message: Message, state: FSMContext, client: Client, desk: Desk,
+                    uow: SqlUnitOfWork) -> None:
+    """A client's message outside the intake goes into the right ticket's topic."""
+    if message.text and message.text.startswith("/"):
+        await message.answer(_("Unknown command. /help lists what I understand."))
+        return
+    mentioned = _mentioned(message)
+    replied = await _replied_ticket(message, uow)
+    for number in (replied, mentioned):
+        if number is None:
+            continue
+        try:
+            ticket = await desk.ticket_of_client(uow, client, number)
+        except TicketNotFound:
+            await message.answer(_("You have no request #{number}.").format(number=number))
+            return
+        await _relay(message, client, desk, uow, ticket)
+        return
+    open_tickets = await uow.tickets.of_client(client.id, open_only=True)
+    chosen = pick_ticket(open_tickets, None, None)
+    if chosen is not None:
+        await _relay(message, client, desk, uow, chosen)
+    elif not open_tickets:
+        await greet(message)
+    else:
+        pending = (await state.get_data()).get("pending", [])
+        pending.append(source_of(message))
+        await state.update_data(pending=pending)
+        await message.answer(_("Which request is this about?"),
+                             reply_markup=kb.pick_ticket(open_tickets))
+
+
+@router.callback_query(TicketCb.filter(F.action == "pick"))
+async def ticket_picked(query: CallbackQuery, callback_data: TicketCb, state: FSMContext,
+                        client: Client, desk: Desk, uow: SqlUnitOfWork) -> None:
+    """The client said which ticket their waiting messages are about."""
+    pending = (await state.get_data()).get("pending", [])
+    try:
+        ticket = await desk.ticket_of_client(uow, client, callback_data.number)
+    except TicketNotFound:
+        await query.answer(_("You have no request #{number}.").format(
+            number=callback_data.number), show_alert=True)
+        return
+    for source in pending:
+        ticket = await desk.client_wrote(uow, client, ticket, source)
+    await state.update_data(pending=[])
+    await query.answer(_("Sent to #{number}.").format(number=ticket.number) if pending
+                       else _("Nothing waiting to be sent."))
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+
+
+@router.edited_message()
+async def client_edit(message: Message, uow: SqlUnitOfWork, desk: Desk) -> None:
+    """A client's edit of a relayed message is shown to the staff."""
+    links = await uow.links.by_client_message(message.chat.id, message.message_id)
+    for link in links[:1]:
+        ticket = await uow.tickets.get(link.ticket_number)
+        if ticket is not None:
+            await desk.client_edited(uow, ticket, source_of(message))
+
+
+async def _relay(message: Message, client: Client, desk: Desk, uow: SqlUnitOfWork,
+                 ticket: Ticket) -> None:
+    """Hand the message to the desk; tell the client if a new ticket had to be opened."""
+    result = await desk.client_wrote(uow, client, ticket, source_of(message))
+    if result.number != ticket.number:
+        await message.answer(_("Request #{old} was closed too long ago, so this message opened "
+                               "request #{new}.").format(old=ticket.number, new=result.number))
+
+
+def _mentioned(message: Message) -> int | None:
+    match = MENTION.match(message.text or message.caption or "")
+    return int(match.group(1)) if match else None
+
+
+async def _replied_ticket(message: Message, uow: SqlUnitOfWork) -> int | None:
+    reply = message.reply_to_message
+    if reply is None:
+        return None
+    links = await uow.links.by_client_message(message.chat.id, reply.message_id)
+    return links[0].ticket_number if links else None

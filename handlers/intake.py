@@ -1,0 +1,449 @@
+"""The client's intake (SPEC §1): contract → type → priority → subject → description → summary."""
+
+from __future__ import annotations
+
+import secrets
+from html import escape
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from domain.clients import Client
+from domain.desk import Desk, Draft, matching_faq
+from domain.errors import ExpiredContract, UnknownContract
+from domain.policy import Policy
+from handlers import keyboards_client as kb
+from handlers.callbacks import IntakeCb
+from handlers.sources import source_of
+from storage.uow import SqlUnitOfWork
+
+router = Router(name="intake")
+router.message.filter(F.chat.type == "private")
+router.callback_query.filter(F.message.chat.type == "private")
+
+
+class Intake(StatesGroup):
+    """The steps of the intake."""
+
+    contract = State()
+    contract_confirm = State()
+    request_type = State()
+    priority = State()
+    subject = State()
+    description = State()
+    faq = State()
+    summary = State()
+
+
+def rules() -> str:
+    """The greeting and the two-line rules."""
+    return "\n".join((
+        _("👋 Hello! This is the technical support desk."),
+        _("One problem per request; describe the steps to reproduce it."),
+        _("Never send passwords in clear text."),
+    ))
+
+
+async def greet(message: Message) -> None:
+    """The greeting with the New request button."""
+    await message.answer(rules(), reply_markup=kb.start())
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, state: FSMContext) -> None:
+    """/cancel at any step ends the intake and keeps nothing."""
+    had = await state.get_state()
+    await state.clear()
+    await message.answer(_("Cancelled.") if had else _("There is nothing to cancel."),
+                         reply_markup=kb.start())
+
+
+@router.message(Command("new"))
+async def new_command(message: Message, state: FSMContext, client: Client) -> None:
+    """/new starts a request."""
+    await begin(message, state, client)
+
+
+@router.callback_query(IntakeCb.filter(F.action == "new"))
+async def new_button(query: CallbackQuery, state: FSMContext, client: Client) -> None:
+    """The New request button starts a request."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        await begin(query.message, state, client)
+
+
+async def begin(message: Message, state: FSMContext, client: Client) -> None:
+    """Start a fresh intake: confirm the remembered contract or ask for one."""
+    await state.clear()
+    intake = secrets.token_hex(3)
+    await state.update_data(intake=intake, parts=[], text="")
+    if client.contract_number:
+        await state.set_state(Intake.contract_confirm)
+        await message.answer(_("Is this request about contract {number}?").format(
+            number=escape(client.contract_number)),
+            reply_markup=kb.contract_confirm(intake, client.contract_number))
+        return
+    await ask_contract(message, state, intake)
+
+
+async def ask_contract(message: Message, state: FSMContext, intake: str) -> None:
+    """Ask for the contract number or license key."""
+    await state.set_state(Intake.contract)
+    policy_hint = _("Send your support contract number or your product's license key.")
+    await message.answer(policy_hint)
+
+
+@router.callback_query(IntakeCb.filter(), StateFilter(None))
+async def stale_without_intake(query: CallbackQuery) -> None:
+    """A button of an intake that no longer runs."""
+    await query.answer(_("This button belongs to a request that is finished or cancelled."),
+                       show_alert=True)
+
+
+async def _current(query: CallbackQuery, callback_data: IntakeCb,
+                   state: FSMContext) -> dict[str, Any] | None:
+    data = await state.get_data()
+    if callback_data.intake and callback_data.intake != data.get("intake"):
+        await query.answer(_("This button is from an older request; use the latest message."),
+                           show_alert=True)
+        return None
+    await query.answer()
+    return data
+
+
+@router.callback_query(IntakeCb.filter(F.action == "cancel"))
+async def cancel_button(query: CallbackQuery, callback_data: IntakeCb,
+                        state: FSMContext) -> None:
+    """The Cancel button."""
+    if await _current(query, callback_data, state) is None:
+        return
+    await state.clear()
+    if isinstance(query.message, Message):
+        await query.message.answer(_("Cancelled."), reply_markup=kb.start())
+
+
+@router.callback_query(IntakeCb.filter(F.action == "usecontract"), Intake.contract_confirm)
+async def use_remembered(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
+                         client: Client, desk: Desk, uow: SqlUnitOfWork) -> None:
+    """The client confirms the contract they proved before."""
+    data = await _current(query, callback_data, state)
+    if data is None or not isinstance(query.message, Message):
+        return
+    await accept_contract(query.message, state, desk, uow, client,
+                          client.contract_number or "")
+
+
+@router.callback_query(IntakeCb.filter(F.action == "othercontract"), Intake.contract_confirm)
+async def other_contract(query: CallbackQuery, callback_data: IntakeCb,
+                         state: FSMContext) -> None:
+    """The client wants to give another contract."""
+    data = await _current(query, callback_data, state)
+    if data is not None and isinstance(query.message, Message):
+        await ask_contract(query.message, state, data["intake"])
+
+
+@router.message(Intake.contract, F.text)
+async def contract_given(message: Message, state: FSMContext, client: Client, desk: Desk,
+                         uow: SqlUnitOfWork) -> None:
+    """Check a contract number or license key against the registry."""
+    await accept_contract(message, state, desk, uow, client, message.text or "")
+
+
+async def accept_contract(message: Message, state: FSMContext, desk: Desk, uow: SqlUnitOfWork,
+                          client: Client, given: str) -> None:
+    """Remember a valid contract and go on; explain an unknown or expired one."""
+    data = await state.get_data()
+    intake = data.get("intake", "")
+    try:
+        contract = await desk.contract_for(uow, given)
+    except UnknownContract:
+        await state.set_state(Intake.contract)
+        await message.answer(
+            _("Contract “{number}” is not in our registry. Check the number and send it "
+              "again.").format(number=escape(given.strip()[:64])),
+            reply_markup=kb.contract_retry(intake, desk.policy.allow_without_contract))
+        return
+    except ExpiredContract as expired:
+        await state.set_state(Intake.contract)
+        await message.answer(
+            _("Contract {number} expired on {date}. Please renew it, or send another "
+              "number.").format(number=escape(expired.number), date=expired.valid_until),
+            reply_markup=kb.contract_retry(intake, desk.policy.allow_without_contract))
+        return
+    client.contract_number = contract.number
+    await uow.clients.save(client)
+    await state.update_data(contract=contract.number, customer=contract.customer,
+                            sla_level=contract.sla_level,
+                            special_allowed=contract.special_requests)
+    await next_step(message, state, desk.policy, client, "contract")
+
+
+@router.callback_query(IntakeCb.filter(F.action == "nocontract"), Intake.contract)
+async def without_contract(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
+                           client: Client, policy: Policy) -> None:
+    """Go on without a contract, at the lowest SLA level (if the desk allows it)."""
+    data = await _current(query, callback_data, state)
+    if data is None or not isinstance(query.message, Message):
+        return
+    if not policy.allow_without_contract:
+        await query.message.answer(_("This desk serves only clients with a contract."))
+        return
+    await state.update_data(contract=None, customer=None,
+                            sla_level=policy.lowest_sla_level.key, special_allowed=False)
+    await next_step(query.message, state, policy, client, "contract")
+
+
+async def next_step(message: Message, state: FSMContext, policy: Policy, client: Client,
+                    finished: str) -> None:
+    """After a step: back to the summary when editing, else the following step."""
+    data = await state.get_data()
+    if data.get("editing"):
+        await state.update_data(editing=None)
+        await show_summary(message, state, policy, client)
+        return
+    order = ("contract", "type", "prio", "subject")
+    following = order[order.index(finished) + 1] if finished in order[:-1] else "description"
+    await ask(message, state, policy, client, following)
+
+
+async def ask(message: Message, state: FSMContext, policy: Policy, client: Client,
+              step: str) -> None:
+    """Ask the question of one step."""
+    data = await state.get_data()
+    intake = data.get("intake", "")
+    lang = client.language
+    if step == "contract":
+        await ask_contract(message, state, intake)
+    elif step == "type":
+        await state.set_state(Intake.request_type)
+        await message.answer(_("What kind of request is it?"),
+                             reply_markup=kb.request_types(policy, lang, intake))
+    elif step == "prio":
+        await state.set_state(Intake.priority)
+        lines = [_("How urgent is it?")]
+        lines += [f"{level.emoji} <b>{escape(level.title.get(lang))}</b> — "
+                  f"{escape(level.description.get(lang))}" for level in policy.priorities]
+        await message.answer("\n".join(lines), reply_markup=kb.priorities(
+            policy, lang, intake, bool(data.get("special_allowed"))))
+    elif step == "subject":
+        await state.set_state(Intake.subject)
+        await message.answer(_("Write the subject in one line (up to {limit} characters).")
+                             .format(limit=policy.subject_max_length))
+    else:
+        await state.update_data(parts=[], text="")
+        await state.set_state(Intake.description)
+        await message.answer(
+            _("Describe the problem: what you did, what happened, what you expected. Send as "
+              "many messages as you need — text, screenshots, files — then press Done."),
+            reply_markup=kb.description_done(intake))
+
+
+@router.callback_query(IntakeCb.filter(F.action == "type"), Intake.request_type)
+async def type_chosen(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
+                      client: Client, policy: Policy) -> None:
+    """A request type was picked."""
+    data = await _current(query, callback_data, state)
+    if data is None or not isinstance(query.message, Message):
+        return
+    if callback_data.value not in {kind.key for kind in policy.request_types}:
+        return
+    await state.update_data(type=callback_data.value)
+    await next_step(query.message, state, policy, client, "type")
+
+
+@router.callback_query(IntakeCb.filter(F.action.in_({"prio", "special"})), Intake.priority)
+async def priority_chosen(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
+                          client: Client, policy: Policy) -> None:
+    """A priority (or the special request) was picked."""
+    data = await _current(query, callback_data, state)
+    if data is None or not isinstance(query.message, Message):
+        return
+    if callback_data.action == "special":
+        if not data.get("special_allowed"):
+            return
+        await state.update_data(prio=policy.priorities[0].key, special=True)
+    elif callback_data.value in {level.key for level in policy.priorities}:
+        await state.update_data(prio=callback_data.value, special=False)
+    else:
+        return
+    await next_step(query.message, state, policy, client, "prio")
+
+
+@router.message(Intake.subject, F.text)
+async def subject_given(message: Message, state: FSMContext, client: Client,
+                        policy: Policy) -> None:
+    """The subject: one line, not too long."""
+    subject = " ".join((message.text or "").split())
+    if not subject or subject.startswith("/"):
+        await message.answer(_("Please write the subject as text."))
+        return
+    if "\n" in (message.text or "").strip() or len(subject) > policy.subject_max_length:
+        await message.answer(_("The subject must be one line of at most {limit} characters; "
+                               "the details go into the description.").format(
+                                   limit=policy.subject_max_length))
+        return
+    await state.update_data(subject=subject)
+    await next_step(message, state, policy, client, "subject")
+
+
+@router.message(Intake.description)
+async def description_part(message: Message, state: FSMContext) -> None:
+    """Collect one message of the description (albums are kept together)."""
+    data = await state.get_data()
+    parts: list[dict[str, Any]] = data.get("parts", [])
+    source = source_of(message)
+    if message.media_group_id and parts and parts[-1].get("album") == message.media_group_id:
+        parts[-1]["ids"].append(message.message_id)
+        first_of_album = False
+    else:
+        parts.append(source)
+        first_of_album = True
+    piece = message.text or message.caption or ""
+    text = "\n".join(filter(None, (data.get("text", ""), piece)))
+    await state.update_data(parts=parts, text=text)
+    if first_of_album:
+        await message.answer(_("Added ({count}). Send more, or press Done.").format(
+            count=len(parts)), reply_markup=kb.description_done(data.get("intake", "")))
+
+
+@router.callback_query(IntakeCb.filter(F.action == "done"), Intake.description)
+async def description_done(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
+                           client: Client, policy: Policy) -> None:
+    """Done with the description: known answers first, then the summary."""
+    data = await _current(query, callback_data, state)
+    if data is None or not isinstance(query.message, Message):
+        return
+    if not data.get("parts"):
+        await query.message.answer(_("Please describe the problem first (at least one "
+                                     "message)."))
+        return
+    answers = matching_faq(policy, data.get("subject", ""))
+    if answers and not data.get("faq_shown"):
+        await state.update_data(faq_shown=True)
+        await state.set_state(Intake.faq)
+        lines = [_("Maybe one of these answers helps:")]
+        lines += [f"• <a href=\"{escape(entry.url, quote=True)}\">"
+                  f"{escape(entry.title.get(client.language))}</a>" for entry in answers]
+        lines.append(_("Did this solve it?"))
+        await query.message.answer("\n".join(lines), reply_markup=kb.faq_answer(data["intake"]))
+        return
+    await show_summary(query.message, state, policy, client)
+
+
+@router.callback_query(IntakeCb.filter(F.action == "faqyes"), Intake.faq)
+async def faq_solved(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
+                     client: Client, policy: Policy, uow: SqlUnitOfWork, desk: Desk) -> None:
+    """A known answer solved it: no ticket, counted as deflected."""
+    data = await _current(query, callback_data, state)
+    if data is None or not isinstance(query.message, Message):
+        return
+    answers = matching_faq(policy, data.get("subject", ""))
+    await uow.deflections.add(client.id, answers[0].url if answers else "", desk.clock.now())
+    await state.clear()
+    await query.message.answer(_("Glad it helped! Write any time you need us."),
+                               reply_markup=kb.start())
+
+
+@router.callback_query(IntakeCb.filter(F.action.in_({"faqno", "summary"})))
+async def to_summary(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
+                     client: Client, policy: Policy) -> None:
+    """Go on to (or back to) the summary."""
+    data = await _current(query, callback_data, state)
+    if data is None or not isinstance(query.message, Message) or not data.get("parts"):
+        return
+    await show_summary(query.message, state, policy, client)
+
+
+async def show_summary(message: Message, state: FSMContext, policy: Policy,
+                       client: Client) -> None:
+    """The summary with Confirm / Edit / Cancel."""
+    data = await state.get_data()
+    await state.set_state(Intake.summary)
+    lang = client.language
+    level = policy.sla_level(data["sla_level"])
+    prio = policy.priority(data["prio"])
+    description = data.get("text", "")
+    if len(description) > 1500:
+        description = description[:1500] + "…"
+    lines = [
+        "<b>" + _("Your request") + "</b>",
+        _("Contract: {number} · {customer}").format(number=escape(data.get("contract") or "—"),
+                                                    customer=escape(data.get("customer") or "—")),
+        _("SLA level: {level}").format(level=escape(level.title.get(lang))),
+        _("Type: {kind}").format(kind=escape(policy.request_type(data["type"]).title.get(lang))),
+        _("Priority: {priority}").format(priority=f"{prio.emoji} "
+                                         + escape(prio.title.get(lang)))
+        + (" ⚡ " + _("special request") if data.get("special") else ""),
+        _("Subject: {subject}").format(subject=escape(data["subject"])),
+        _("Description: {text}").format(text=escape(description) or "—"),
+        _("Attachments and messages: {count}").format(count=len(data.get("parts", []))),
+    ]
+    await message.answer("\n".join(lines), reply_markup=kb.summary(data["intake"]))
+
+
+@router.callback_query(IntakeCb.filter(F.action == "edit"), Intake.summary)
+async def edit(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext) -> None:
+    """Which field to edit."""
+    data = await _current(query, callback_data, state)
+    if data is not None and isinstance(query.message, Message):
+        await query.message.answer(_("What do you want to change?"),
+                                   reply_markup=kb.edit_fields(data["intake"]))
+
+
+@router.callback_query(IntakeCb.filter(F.action == "editf"), Intake.summary)
+async def edit_field(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
+                     client: Client, policy: Policy) -> None:
+    """Go back to one step; afterwards the summary shows again."""
+    data = await _current(query, callback_data, state)
+    if data is None or not isinstance(query.message, Message):
+        return
+    if callback_data.value not in {"contract", "type", "prio", "subject", "description"}:
+        return
+    await state.update_data(editing=callback_data.value != "description")
+    await ask(query.message, state, policy, client, callback_data.value)
+
+
+@router.callback_query(IntakeCb.filter(F.action == "confirm"), Intake.summary)
+async def confirm(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
+                  client: Client, desk: Desk, uow: SqlUnitOfWork) -> None:
+    """Register the ticket; the acknowledgement goes out through the outbox."""
+    data = await _current(query, callback_data, state)
+    if data is None:
+        return
+    draft = Draft(sla_level=data["sla_level"], request_type=data["type"], priority=data["prio"],
+                  subject=data["subject"], contract_number=data.get("contract"),
+                  customer=data.get("customer"), special=bool(data.get("special")),
+                  description=tuple(data.get("parts", [])),
+                  description_text=data.get("text", ""))
+    await desk.register(uow, client, draft)
+    await state.clear()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+
+
+@router.callback_query(IntakeCb.filter())
+async def wrong_step(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext) -> None:
+    """A button of this intake, but not of the current step."""
+    if await _current(query, callback_data, state) is None:
+        return
+    if isinstance(query.message, Message):
+        await query.message.answer(_("That step is already done; please answer the latest "
+                                     "question."))
+
+
+@router.message(StateFilter(Intake.contract_confirm, Intake.request_type, Intake.priority,
+                            Intake.faq, Intake.summary))
+async def button_expected(message: Message) -> None:
+    """Free text where a button is expected gets a hint, never silence."""
+    await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))
+
+
+@router.message(StateFilter(Intake.contract, Intake.subject))
+async def text_expected(message: Message) -> None:
+    """A photo or sticker where text is expected."""
+    await message.answer(_("Please answer with text, or send /cancel to stop."))

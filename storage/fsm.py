@@ -1,0 +1,59 @@
+"""aiogram FSM storage in the database, so an intake survives a restart of the bot."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.models import FsmRow
+
+
+class SqlStorage(BaseStorage):
+    """Conversation state and data per chat and user, one row each, committed at once."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+        self.keys = DefaultKeyBuilder(with_destiny=True)
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        """Set the state for the key (None clears it)."""
+        value = state.state if isinstance(state, State) else state
+        async with self.sessions() as session:
+            row = await self._row(session, key)
+            row.state = value
+            await session.commit()
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        """The current state for the key."""
+        async with self.sessions() as session:
+            row = await session.get(FsmRow, self.keys.build(key))
+            return None if row is None else row.state
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        """Replace the data for the key."""
+        async with self.sessions() as session:
+            row = await self._row(session, key)
+            row.data = json.dumps(dict(data), ensure_ascii=False)
+            await session.commit()
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        """The data for the key (a fresh dict)."""
+        async with self.sessions() as session:
+            row = await session.get(FsmRow, self.keys.build(key))
+            return {} if row is None else dict(json.loads(row.data))
+
+    async def close(self) -> None:
+        """Nothing to close: the engine belongs to the application."""
+
+    async def _row(self, session: AsyncSession, key: StorageKey) -> FsmRow:
+        name = self.keys.build(key)
+        row = await session.get(FsmRow, name)
+        if row is None:
+            row = FsmRow(key=name, state=None, data="{}")
+            session.add(row)
+        return row

@@ -1,0 +1,152 @@
+"""Where tickets live in Telegram: topics, cards and message pairs (bot-side storage)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import MessageLinkRow, ProcessedUpdateRow, TicketRow, TopicRow
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A ticket's place in a staff group."""
+
+    ticket_number: int
+    chat_id: int
+    thread_id: int | None
+    card_message_id: int | None
+    title: str | None
+    closed: bool
+
+
+@dataclass(frozen=True)
+class MessageLink:
+    """A client message and its staff twin."""
+
+    ticket_number: int
+    direction: str
+    client_chat_id: int
+    client_message_id: int
+    staff_chat_id: int
+    staff_message_id: int
+
+
+class TopicRepository:
+    """Ticket ↔ topic."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of_ticket(self, number: int) -> Topic | None:
+        """The ticket's topic, if it has one."""
+        result = await self.session.execute(
+            select(TopicRow, TicketRow.number).join(TicketRow, TicketRow.id == TopicRow.ticket_id)
+            .where(TicketRow.number == number))
+        found = result.first()
+        return None if found is None else _topic(found[0], found[1])
+
+    async def ticket_at(self, chat_id: int, thread_id: int | None) -> int | None:
+        """The ticket number whose topic this is."""
+        if thread_id is None:
+            return None
+        result = await self.session.execute(
+            select(TicketRow.number).join(TopicRow, TicketRow.id == TopicRow.ticket_id)
+            .where(TopicRow.chat_id == chat_id, TopicRow.thread_id == thread_id))
+        return result.scalars().first()
+
+    async def ticket_of_card(self, chat_id: int, message_id: int) -> int | None:
+        """The ticket whose card is this message (groups without topics)."""
+        result = await self.session.execute(
+            select(TicketRow.number).join(TopicRow, TicketRow.id == TopicRow.ticket_id)
+            .where(TopicRow.chat_id == chat_id, TopicRow.card_message_id == message_id))
+        return result.scalars().first()
+
+    async def store(self, number: int, chat_id: int, thread_id: int | None,
+                    card_message_id: int | None, title: str | None) -> None:
+        """Create or replace the ticket's topic record."""
+        ticket_id = await self._ticket_id(number)
+        row = await self.session.get(TopicRow, ticket_id)
+        if row is None:
+            row = TopicRow(ticket_id=ticket_id)
+            self.session.add(row)
+        row.chat_id, row.thread_id = chat_id, thread_id
+        row.card_message_id, row.title, row.closed = card_message_id, title, False
+        await self.session.flush()
+
+    async def update(self, number: int, **values: object) -> None:
+        """Change some fields of the ticket's topic record."""
+        row = await self.session.get(TopicRow, await self._ticket_id(number))
+        if row is None:
+            raise LookupError(number)
+        for name, value in values.items():
+            setattr(row, name, value)
+        await self.session.flush()
+
+    async def _ticket_id(self, number: int) -> int:
+        result = await self.session.execute(select(TicketRow.id).where(TicketRow.number == number))
+        return result.scalar_one()
+
+
+def _topic(row: TopicRow, number: int) -> Topic:
+    return Topic(number, row.chat_id, row.thread_id, row.card_message_id, row.title, row.closed)
+
+
+class MessageLinkRepository:
+    """Pairs of messages, for replies and edits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, number: int, direction: str, client: tuple[int, int],
+                  staff: tuple[int, int], now: datetime) -> None:
+        """Remember that these two messages are one."""
+        ticket_id = (await self.session.execute(
+            select(TicketRow.id).where(TicketRow.number == number))).scalar_one()
+        self.session.add(MessageLinkRow(
+            ticket_id=ticket_id, direction=direction, client_chat_id=client[0],
+            client_message_id=client[1], staff_chat_id=staff[0], staff_message_id=staff[1],
+            created_at=now))
+        await self.session.flush()
+
+    async def by_client_message(self, chat_id: int, message_id: int) -> list[MessageLink]:
+        """The staff twins of a client-side message."""
+        return await self._find(MessageLinkRow.client_chat_id == chat_id,
+                                MessageLinkRow.client_message_id == message_id)
+
+    async def by_staff_message(self, chat_id: int, message_id: int) -> list[MessageLink]:
+        """The client twins of a staff-side message."""
+        return await self._find(MessageLinkRow.staff_chat_id == chat_id,
+                                MessageLinkRow.staff_message_id == message_id)
+
+    async def _find(self, *conditions: object) -> list[MessageLink]:
+        result = await self.session.execute(
+            select(MessageLinkRow, TicketRow.number)
+            .join(TicketRow, TicketRow.id == MessageLinkRow.ticket_id)
+            .where(*conditions).order_by(MessageLinkRow.id))  # type: ignore[arg-type]
+        return [MessageLink(number, row.direction, row.client_chat_id, row.client_message_id,
+                            row.staff_chat_id, row.staff_message_id) for row, number in result]
+
+
+class UpdateLog:
+    """Update ids already processed (Telegram may deliver one twice)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def seen(self, update_id: int) -> bool:
+        """Whether this update was processed already."""
+        return await self.session.get(ProcessedUpdateRow, update_id) is not None
+
+    async def record(self, update_id: int, now: datetime) -> None:
+        """Mark an update processed (in the same transaction as its effects)."""
+        self.session.add(ProcessedUpdateRow(update_id=update_id, at=now))
+        await self.session.flush()
+
+    async def forget_before(self, moment: datetime) -> None:
+        """Drop old entries; Telegram re-sends only recent updates."""
+        await self.session.execute(
+            delete(ProcessedUpdateRow).where(ProcessedUpdateRow.at < moment))
