@@ -734,3 +734,18 @@ class _PolicyReader:
                                    f"got {value!r}")
         return tuple(self.date(item, where) for item in value)
 
+
+
+def load_database_url(environ: Mapping[str, str]) -> str:
+    """Just DATABASE_URL (for the commands that need no bot: `db`, `contracts`)."""
+    value = (environ.get("DATABASE_URL") or "").strip() or DEFAULT_DATABASE_URL
+    try:
+        return _database_url(value)
+    except ConfigError as error:
+        raise ConfigError(_redact(str(error), environ)) from None
+
+
+def load_config_path(environ: Mapping[str, str]) -> tuple[Path, bool]:
+    """FRONTDESK_CONFIG (or the default), and whether it was named explicitly."""
+    config = (environ.get("FRONTDESK_CONFIG") or "").strip()
+    return (Path(config), True) if config else (DEFAULT_CONFIG_PATH, False)

@@ -119,3 +119,50 @@ def history(events: list[TicketEvent], timezone: str) -> str:
         who = escape(event.actor.name or event.actor.kind)
         lines.append(f"• {when(event.at, timezone)} — {escape(event.kind)} — {who}{change}")
     return "\n".join(lines)
+
+
+def reason_blocked() -> str:
+    """Why a message did not reach the client: they blocked the bot."""
+    return _("the client has blocked the bot")
+
+
+def reason_too_long() -> str:
+    """Why a message did not reach the client: too long."""
+    return _("the message is too long for Telegram")
+
+
+def delivery_failed(reason: str) -> str:
+    """The staff's notice of a message that could not be delivered."""
+    return _("Not delivered to the client: {reason}.").format(reason=reason)
+
+
+def edited_mark() -> str:
+    """Marks a relayed message the client edited."""
+    return _("edited by the client:")
+
+
+def topic_notice(template: str, ticket: Ticket, client: Client, data: dict[str, object]) -> str:
+    """A notice in the ticket's topic."""
+    if template == "reopened":
+        return "🔁 " + _("The client wrote again: ticket #{number} is reopened.").format(
+            number=ticket.number)
+    return escape(str(data.get("text", template)))
+
+
+def general_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
+                   data: dict[str, object]) -> str:
+    """A notice in the staff group's General topic."""
+    if template == "special_request":
+        return "⚡ " + _("Special request #{number} from {who}: {subject}").format(
+            number=ticket.number, who=escape(ticket.customer or client.name),
+            subject=escape(ticket.subject))
+    return escape(str(data.get("text", template)))
+
+
+def client_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
+                  data: dict[str, object], opens_at: datetime | None) -> str:
+    """A notice for the client about one of their tickets."""
+    if template == "acknowledged":
+        return acknowledgement(policy, ticket, client.language, client.timezone
+                               or policy.sla_level(ticket.sla_level).calendar.timezone, opens_at)
+    return escape(str(data.get("text", template)))

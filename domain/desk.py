@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from domain.clients import Client, Contract, check_contract
 from domain.clock import Clock
-from domain.errors import NotAllowed, TicketNotFound
+from domain.errors import IllegalTransition, NotAllowed, TicketNotFound
 from domain.outgoing import Kind, Outgoing
 from domain.policy import FaqEntry, Policy
 from domain.ports import UnitOfWork
@@ -165,6 +165,30 @@ class Desk:
         ticket.move(wanted, actor, now, detail)
         if paused_at is not None and ticket.paused_since is None:
             resume_clock(self.policy, ticket, paused_at, now)
+        await uow.tickets.save(ticket)
+        await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, ticket.client_id))
+        await self._set_timers(uow, ticket)
+
+    async def take(self, uow: UnitOfWork, ticket: Ticket, agent: Actor) -> None:
+        """An agent takes the ticket."""
+        if not ticket.status.is_open:
+            raise IllegalTransition(ticket.status.value, Status.IN_PROGRESS.value)
+        now = self.clock.now()
+        if ticket.take(agent, now):
+            await uow.tickets.save(ticket)
+            await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, ticket.client_id))
+            await self._set_timers(uow, ticket)
+
+    async def change_priority(self, uow: UnitOfWork, ticket: Ticket, priority: str,
+                              agent: Actor) -> None:
+        """Set another priority; deadlines follow the new target from the ticket's start."""
+        if priority == ticket.priority:
+            return
+        now = self.clock.now()
+        ticket.change_priority(priority, agent, now)
+        due = deadlines_for(self.policy, ticket.sla_level, priority, ticket.special,
+                            ticket.created_at)
+        ticket.first_response_due, ticket.resolution_due = due.first_response, due.resolution
         await uow.tickets.save(ticket)
         await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, ticket.client_id))
         await self._set_timers(uow, ticket)

@@ -104,13 +104,10 @@ async def one_ticket(message: Message, command: CommandObject, client: Client, d
     )))
 
 
-@router.message(StateFilter(None))
+@router.message(StateFilter(None), ~F.text.startswith("/"))
 async def follow_up(message: Message, state: FSMContext, client: Client, desk: Desk,
                     uow: SqlUnitOfWork) -> None:
     """A client's message outside the intake goes into the right ticket's topic."""
-    if message.text and message.text.startswith("/"):
-        await message.answer(_("Unknown command. /help lists what I understand."))
-        return
     mentioned = _mentioned(message)
     replied = await _replied_ticket(message, uow)
     for number in (replied, mentioned):

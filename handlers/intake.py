@@ -443,6 +443,12 @@ async def button_expected(message: Message) -> None:
     await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))
 
 
+@router.message(StateFilter(None), F.text.startswith("/"))
+async def unknown_command(message: Message) -> None:
+    """A command nobody knows."""
+    await message.answer(_("Unknown command. /help lists what I understand."))
+
+
 @router.message(StateFilter(Intake.contract, Intake.subject))
 async def text_expected(message: Message) -> None:
     """A photo or sticker where text is expected."""

@@ -1,0 +1,161 @@
+"""The application: bot, dispatcher, outbox sender, and running them (polling or webhook)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseStorage
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.delivery import Delivery
+from bot.i18n import DeskI18n, make_i18n
+from bot.middlewares import ErrorMiddleware, PeopleMiddleware, UpdateMiddleware
+from bot.outbox import OutboxSender
+from bot.pacing import Pacer, SendLimits
+from bot.settings import ConfigError, Settings
+from domain.clock import Clock, SystemClock
+from domain.desk import Desk
+from domain.policy import Policy
+from handlers import client, intake, staff
+from storage.engine import make_engine, make_sessionmaker, schema_is_current, upgrade
+from storage.fsm import SqlStorage
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+def make_bot(settings: Settings) -> Bot:
+    """A Bot talking to Telegram (or to the server TELEGRAM_API_URL names), HTML by default."""
+    session = None
+    if settings.telegram_api_url:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(settings.bot_token, session=session,
+               default=DefaultBotProperties(parse_mode="HTML"))
+
+
+def staff_chats(settings: Settings, policy: Policy) -> frozenset[int]:
+    """Every staff supergroup: the main one and those of queues that have their own."""
+    chats = {settings.staff_chat_id}
+    chats.update(queue.staff_chat_id for queue in policy.queues if queue.staff_chat_id)
+    return frozenset(chats)
+
+
+@dataclass
+class App:
+    """Everything a running desk holds."""
+
+    settings: Settings
+    policy: Policy
+    engine: AsyncEngine
+    bot: Bot
+    dispatcher: Dispatcher
+    sender: OutboxSender
+    uow_factory: UnitOfWorkFactory
+    i18n: DeskI18n
+    clock: Clock
+
+
+async def prepare_database(engine: AsyncEngine, url: str) -> None:
+    """SQLite files upgrade themselves; PostgreSQL must be upgraded by the operator."""
+    if await schema_is_current(engine):
+        return
+    if url.startswith("sqlite"):
+        log.info("upgrading the SQLite schema")
+        await upgrade(engine)
+        return
+    raise ConfigError("the database schema is out of date: run `frontdesk db upgrade` first")
+
+
+def make_fsm_storage(settings: Settings, uow_factory: UnitOfWorkFactory) -> BaseStorage:
+    """The conversation state: Redis when REDIS_URL is set, else the database."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url)
+    return SqlStorage(uow_factory.sessions)
+
+
+@asynccontextmanager
+async def build_app(settings: Settings, policy: Policy, clock: Clock | None = None,
+                    limits: SendLimits | None = None) -> AsyncIterator[App]:
+    """Wire the desk together; close everything on exit."""
+    clock = clock or SystemClock()
+    engine = make_engine(settings.database_url)
+    try:
+        await prepare_database(engine, settings.database_url)
+        uow_factory = UnitOfWorkFactory(make_sessionmaker(engine))
+        i18n = make_i18n(policy.default_language)
+        bot = make_bot(settings)
+        sender_bot = make_bot(settings)
+        pacer = Pacer(limits or SendLimits())
+        delivery = Delivery(sender_bot, uow_factory, policy, settings.staff_chat_id, i18n,
+                            pacer, clock)
+        sender = OutboxSender(delivery, uow_factory, clock)
+        storage = make_fsm_storage(settings, uow_factory)
+        dispatcher = make_dispatcher(settings, policy, clock, i18n, uow_factory, sender,
+                                     storage)
+        app = App(settings, policy, engine, bot, dispatcher, sender, uow_factory, i18n, clock)
+        try:
+            yield app
+        finally:
+            await storage.close()
+            await bot.session.close()
+            await sender_bot.session.close()
+    finally:
+        await engine.dispose()
+
+
+def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: DeskI18n,
+                    uow_factory: UnitOfWorkFactory, sender: OutboxSender,
+                    storage: BaseStorage) -> Dispatcher:
+    """The dispatcher with its routers, middlewares and dependencies."""
+    chats = staff_chats(settings, policy)
+    dispatcher = Dispatcher(storage=storage, desk=Desk(policy, clock), policy=policy,
+                            settings=settings, staff_chats=chats)
+    dispatcher.update.outer_middleware(UpdateMiddleware(uow_factory, sender, clock))
+    people = PeopleMiddleware(i18n, policy, chats, clock)
+    for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
+        observer.middleware(people)
+        observer.middleware(ErrorMiddleware())
+    routers = (client.router, intake.router, staff.router)
+    for router in routers:
+        # The routers are module-level; a process that builds a second dispatcher (the
+        # tests do) must take them back from the first one.
+        if router.parent_router is not None:
+            router.parent_router.sub_routers.remove(router)
+            router._parent_router = None
+    dispatcher.include_routers(*routers)
+    return dispatcher
+
+
+async def run(settings: Settings, policy: Policy) -> None:
+    """`frontdesk run`: polling (or webhook) plus the outbox sender, until SIGTERM/SIGINT."""
+    async with build_app(settings, policy) as app:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        sender_task = asyncio.create_task(app.sender.run(stop))
+        if settings.webhook_url:
+            from bot.webhook import serve_webhook
+
+            await serve_webhook(app, stop)
+        else:
+            await app.bot.delete_webhook(drop_pending_updates=False)
+            polling = asyncio.create_task(app.dispatcher.start_polling(
+                app.bot, handle_signals=False, close_bot_session=False))
+            await stop.wait()
+            await app.dispatcher.stop_polling()
+            await polling
+        await sender_task
+        log.info("stopped")

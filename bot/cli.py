@@ -1,0 +1,145 @@
+"""`frontdesk` — run the bot, migrate the database, manage contracts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import (
+    ConfigError,
+    load_config_path,
+    load_database_url,
+    load_policy,
+    load_settings,
+)
+from domain.clients import Contract
+from domain.clock import SystemClock
+from domain.contracts import ContractFileInvalid, parse_contracts
+from storage.engine import make_engine, make_sessionmaker, schema_is_current, upgrade
+from storage.uow import UnitOfWorkFactory
+
+EXIT_CONFIG = 2
+EXIT_DATA = 1
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    root = argparse.ArgumentParser(prog="frontdesk",
+                                   description="Telegram front door of a support desk.")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (long polling, or webhook if WEBHOOK_URL)")
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply the schema migrations")
+    db_commands.add_parser("status", help="say whether the schema is current")
+    contracts = commands.add_parser("contracts", help="the contract registry")
+    contract_commands = contracts.add_subparsers(dest="contracts_command", required=True,
+                                                 metavar="ACTION")
+    importer = contract_commands.add_parser(
+        "import", help="import FILE.csv (number,customer,sla_level[,valid_until,...])")
+    importer.add_argument("file", type=Path)
+    contract_commands.add_parser("list", help="list the contracts")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `frontdesk` console script."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper()
+                        if os.environ.get("LOG_LEVEL", "INFO").upper() in logging._nameToLevel
+                        else "INFO",
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return asyncio.run(_dispatch(args))
+    except ConfigError as error:
+        print(f"frontdesk: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        settings = load_settings(os.environ)
+        policy = load_policy(settings.config_path, explicit=settings.config_explicit)
+        from bot.app import run
+
+        await run(settings, policy)
+        return 0
+    if args.command == "db":
+        return await _db(args.db_command)
+    return await _contracts(args)
+
+
+async def _db(action: str) -> int:
+    url = load_database_url(os.environ)
+    engine = make_engine(url)
+    try:
+        if action == "upgrade":
+            await upgrade(engine)
+            print("frontdesk: the database schema is up to date")
+            return 0
+        current = await schema_is_current(engine)
+        print("frontdesk: schema is current" if current else
+              "frontdesk: schema is out of date — run `frontdesk db upgrade`")
+        return 0 if current else EXIT_DATA
+    finally:
+        await engine.dispose()
+
+
+async def _contracts(args: argparse.Namespace) -> int:
+    path, explicit = load_config_path(os.environ)
+    policy = load_policy(path, explicit=explicit)
+    url = load_database_url(os.environ)
+    engine = make_engine(url)
+    try:
+        if url.startswith("sqlite"):
+            await upgrade(engine)
+        elif not await schema_is_current(engine):
+            raise ConfigError("the database schema is out of date: run `frontdesk db upgrade`")
+        uow_factory = UnitOfWorkFactory(make_sessionmaker(engine))
+        if args.contracts_command == "list":
+            async with uow_factory() as uow:
+                for contract in await uow.contracts.all():
+                    print("\t".join((contract.number, contract.customer, contract.sla_level,
+                                     str(contract.valid_until or ""),
+                                     "special" if contract.special_requests else "",
+                                     contract.license_key or "")))
+            return 0
+        return await _import(args.file, [level.key for level in policy.sla_levels],
+                             uow_factory)
+    finally:
+        await engine.dispose()
+
+
+async def _import(path: Path, levels: list[str], uow_factory: UnitOfWorkFactory) -> int:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        print(f"frontdesk: cannot read {path}: {error.strerror}", file=sys.stderr)
+        return EXIT_DATA
+    try:
+        rows = parse_contracts(data, levels)
+    except ContractFileInvalid as invalid:
+        print(f"frontdesk: {path} was not imported (nothing changed); fix these rows:",
+              file=sys.stderr)
+        for problem in invalid.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_DATA
+    contracts = [Contract(row.number, row.customer, row.sla_level, row.valid_until,
+                          row.special_requests, row.license_key) for row in rows]
+    async with uow_factory() as uow:
+        added, updated = await uow.contracts.upsert_many(contracts, SystemClock().now())
+        await uow.commit()
+    print(f"frontdesk: imported {len(contracts)} contracts from {path} "
+          f"({added} new, {updated} updated)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

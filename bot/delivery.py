@@ -1,0 +1,341 @@
+"""How each kind of outbox item is said in Telegram: topics, cards, copies, notices."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+from html import escape
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import MessageId, ReplyParameters
+
+from bot import texts
+from bot.i18n import DeskI18n
+from bot.pacing import Pacer
+from domain.calendar import BusinessCalendar
+from domain.clients import Client
+from domain.clock import Clock
+from domain.outgoing import Kind
+from domain.policy import Policy
+from domain.tickets import Ticket
+from handlers import keyboards_staff
+from storage.telegram_links import Topic
+from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+
+class PermanentFailure(Exception):
+    """A delivery that cannot succeed by retrying (the reason is shown to the staff)."""
+
+
+def _thread_gone(error: TelegramBadRequest) -> bool:
+    text = error.message.lower()
+    return "thread not found" in text or "topic_deleted" in text or "topic_id_invalid" in text
+
+
+class Delivery:
+    """Performs one outbox item against the Bot API."""
+
+    def __init__(self, bot: Bot, uow_factory: UnitOfWorkFactory, policy: Policy,
+                 staff_chat_id: int, i18n: DeskI18n, pacer: Pacer, clock: Clock) -> None:
+        self.bot = bot
+        self.uow_factory = uow_factory
+        self.policy = policy
+        self.staff_chat_id = staff_chat_id
+        self.i18n = i18n
+        self.pacer = pacer
+        self.clock = clock
+        self._forum: dict[int, bool] = {}
+
+    async def deliver(self, payload: dict[str, Any]) -> None:
+        """Do what the item asks."""
+        kind = Kind(payload["kind"])
+        handlers = {
+            Kind.CARD: self._card, Kind.COPY_TO_TOPIC: self._copy_to_topic,
+            Kind.COPY_TO_CLIENT: self._copy_to_client, Kind.EDIT_IN_TOPIC: self._edit_in_topic,
+            Kind.EDIT_AT_CLIENT: self._edit_at_client, Kind.CLIENT_NOTICE: self._client_notice,
+            Kind.TOPIC_NOTICE: self._topic_notice, Kind.GENERAL_NOTICE: self._general_notice,
+            Kind.TOPIC_STATE: self._topic_state,
+        }
+        await handlers[kind](payload)
+
+    async def report_failure(self, payload: dict[str, Any], error: Exception) -> None:
+        """Tell the staff, in the ticket's topic, that something could not be delivered."""
+        kind = Kind(payload["kind"])
+        number = payload.get("ticket")
+        if number is None or kind in (Kind.TOPIC_NOTICE, Kind.GENERAL_NOTICE):
+            return
+        with self._staff_locale():
+            if isinstance(error, TelegramForbiddenError):
+                reason = texts.reason_blocked()
+            elif "too long" in str(error).lower():
+                reason = texts.reason_too_long()
+            else:
+                reason = escape(str(error))
+            text = "⚠️ " + texts.delivery_failed(reason)
+        with suppress(Exception):
+            async with self.uow_factory() as uow:
+                topic = await self._ensure_topic(uow, number)
+                await uow.commit()
+            await self._send_to_topic(topic, text)
+
+    # --- the staff side -------------------------------------------------------------------
+
+    async def _card(self, payload: dict[str, Any]) -> None:
+        async with self.uow_factory() as uow:
+            ticket, client = await self._ticket_and_client(uow, payload["ticket"])
+            topic = await self._ensure_topic(uow, ticket.number)
+            await uow.commit()
+            with self._staff_locale():
+                text = texts.card(self.policy, ticket, client, self.policy.staff_language,
+                                  self.clock.now())
+                markup = keyboards_staff.card(ticket)
+                name = texts.topic_name(self.policy, ticket, client.name)
+            if topic.card_message_id is not None:
+                with suppress(TelegramBadRequest):  # "message is not modified" is fine
+                    await self.bot.edit_message_text(
+                        text=text, chat_id=topic.chat_id, message_id=topic.card_message_id,
+                        reply_markup=markup)
+            if topic.thread_id is not None and name != topic.title:
+                with suppress(TelegramBadRequest):
+                    await self.bot.edit_forum_topic(chat_id=topic.chat_id,
+                                                    message_thread_id=topic.thread_id,
+                                                    name=name)
+                await uow.topics.update(ticket.number, title=name)
+                await uow.commit()
+
+    async def _ensure_topic(self, uow: SqlUnitOfWork, number: int,
+                            recreate: bool = False) -> Topic:
+        """The ticket's topic, created (with its card) the first time it is needed."""
+        topic = await uow.topics.of_ticket(number)
+        if topic is not None and not recreate:
+            return topic
+        ticket, client = await self._ticket_and_client(uow, number)
+        chat_id = self._chat_for(ticket)
+        with self._staff_locale():
+            name = texts.topic_name(self.policy, ticket, client.name)
+            text = texts.card(self.policy, ticket, client, self.policy.staff_language,
+                              self.clock.now())
+            markup = keyboards_staff.card(ticket)
+        thread_id = None
+        if await self._is_forum(chat_id):
+            await self.pacer.wait(chat_id)
+            created = await self.bot.create_forum_topic(chat_id=chat_id, name=name)
+            thread_id = created.message_thread_id
+        await self.pacer.wait(chat_id)
+        card = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup,
+                                           message_thread_id=thread_id)
+        await uow.topics.store(number, chat_id, thread_id, card.message_id, name)
+        return Topic(number, chat_id, thread_id, card.message_id, name, False)
+
+    def _chat_for(self, ticket: Ticket) -> int:
+        try:
+            queue = self.policy.queue(ticket.queue)
+        except KeyError:
+            return self.staff_chat_id
+        return queue.staff_chat_id or self.staff_chat_id
+
+    async def _is_forum(self, chat_id: int) -> bool:
+        if chat_id not in self._forum:
+            chat = await self.bot.get_chat(chat_id)
+            self._forum[chat_id] = bool(chat.is_forum)
+        return self._forum[chat_id]
+
+    async def _copy_to_topic(self, payload: dict[str, Any]) -> None:
+        source = payload["data"]["source"]
+        number = payload["ticket"]
+        for attempt in range(2):
+            async with self.uow_factory() as uow:
+                topic = await self._ensure_topic(uow, number, recreate=attempt > 0)
+                await uow.commit()
+            try:
+                copied = await self._copy(topic.chat_id, source, thread_id=topic.thread_id,
+                                          reply_to=None if topic.thread_id else
+                                          topic.card_message_id)
+            except TelegramBadRequest as error:
+                if attempt == 0 and topic.thread_id is not None and _thread_gone(error):
+                    log.info("topic of #%s is gone; opening a new one", number)
+                    continue
+                raise
+            await self._link(number, "in", (source["chat"], source["ids"]),
+                             (topic.chat_id, copied))
+            return
+
+    async def _edit_in_topic(self, payload: dict[str, Any]) -> None:
+        source = payload["data"]["source"]
+        async with self.uow_factory() as uow:
+            links = await uow.links.by_client_message(source["chat"], source["ids"][0])
+        with self._staff_locale():
+            html = "✏️ " + texts.edited_mark() + "\n" + source["html"]
+        for link in links:
+            await self._edit(link.staff_chat_id, link.staff_message_id, source, html)
+
+    async def _topic_notice(self, payload: dict[str, Any]) -> None:
+        async with self.uow_factory() as uow:
+            topic = await self._ensure_topic(uow, payload["ticket"])
+            await uow.commit()
+            ticket, client = await self._ticket_and_client(uow, payload["ticket"])
+        with self._staff_locale():
+            text = texts.topic_notice(payload["template"], ticket, client,
+                                      payload.get("data", {}))
+        await self._send_to_topic(topic, text)
+
+    async def _general_notice(self, payload: dict[str, Any]) -> None:
+        async with self.uow_factory() as uow:
+            ticket, client = await self._ticket_and_client(uow, payload["ticket"])
+        with self._staff_locale():
+            text = texts.general_notice(payload["template"], self.policy, ticket, client,
+                                        payload.get("data", {}))
+        chat_id = self._chat_for(ticket)
+        await self.pacer.wait(chat_id)
+        await self.bot.send_message(chat_id=chat_id, text=text)
+
+    async def _topic_state(self, payload: dict[str, Any]) -> None:
+        async with self.uow_factory() as uow:
+            topic = await self._ensure_topic(uow, payload["ticket"])
+            await uow.commit()
+            if topic.thread_id is None:
+                return
+            action = payload["data"]["action"]
+            with suppress(TelegramBadRequest):  # already in that state
+                if action == "close":
+                    await self.bot.close_forum_topic(topic.chat_id, topic.thread_id)
+                else:
+                    await self.bot.reopen_forum_topic(topic.chat_id, topic.thread_id)
+            await uow.topics.update(payload["ticket"], closed=action == "close")
+            await uow.commit()
+
+    async def _send_to_topic(self, topic: Topic, text: str) -> None:
+        await self.pacer.wait(topic.chat_id)
+        reply = (None if topic.thread_id or topic.card_message_id is None else
+                 ReplyParameters(message_id=topic.card_message_id,
+                                 allow_sending_without_reply=True))
+        await self.bot.send_message(chat_id=topic.chat_id, text=text,
+                                    message_thread_id=topic.thread_id, reply_parameters=reply)
+
+    # --- the client side ------------------------------------------------------------------
+
+    async def _copy_to_client(self, payload: dict[str, Any]) -> None:
+        source = payload["data"]["source"]
+        agent = payload["data"].get("agent") if self.policy.show_agent_name else None
+        async with self.uow_factory() as uow:
+            chat_id = await self._client_chat(uow, payload["client"])
+        header = f"<b>{escape(agent)}</b>:\n" if agent else ""
+        copied = await self._copy(chat_id, source, header=header)
+        await self._link(payload["ticket"], "out", (chat_id, copied),
+                         (source["chat"], source["ids"]))
+
+    async def _edit_at_client(self, payload: dict[str, Any]) -> None:
+        source = payload["data"]["source"]
+        async with self.uow_factory() as uow:
+            links = await uow.links.by_staff_message(source["chat"], source["ids"][0])
+            agent = None
+            if self.policy.show_agent_name:
+                agent = payload["data"].get("agent")
+        header = f"<b>{escape(agent)}</b>:\n" if agent else ""
+        for link in links:
+            if link.direction == "out":
+                await self._edit(link.client_chat_id, link.client_message_id, source,
+                                 header + source["html"])
+
+    async def _client_notice(self, payload: dict[str, Any]) -> None:
+        async with self.uow_factory() as uow:
+            ticket, client = await self._ticket_and_client(uow, payload["ticket"])
+            chat_id = await self._client_chat(uow, client.id)
+        with self.i18n.context(), self.i18n.use_locale(client.language):
+            text = texts.client_notice(payload["template"], self.policy, ticket, client,
+                                       payload.get("data", {}), self._opens_at(ticket))
+        await self.pacer.wait(chat_id)
+        await self.bot.send_message(chat_id=chat_id, text=text)
+
+    def _opens_at(self, ticket: Ticket) -> Any:
+        calendar = BusinessCalendar.from_spec(self.policy.sla_level(ticket.sla_level).calendar)
+        now = self.clock.now()
+        return None if calendar.is_open(now) else calendar.next_opening(now)
+
+    # --- shared ---------------------------------------------------------------------------
+
+    async def _copy(self, chat_id: int, source: dict[str, Any], thread_id: int | None = None,
+                    reply_to: int | None = None, header: str = "") -> list[int]:
+        """Copy a message (or an album) keeping its formatting; return the new message ids."""
+        ids: list[int] = source["ids"]
+        reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+                 if reply_to else None)
+        await self.pacer.wait(chat_id)
+        if len(ids) > 1:
+            copies: list[MessageId] = await self.bot.copy_messages(
+                chat_id=chat_id, from_chat_id=source["chat"], message_ids=ids,
+                message_thread_id=thread_id)
+            return [copy.message_id for copy in copies]
+        html = header + source.get("html", "")
+        if header and source.get("kind") == "text" and len(html) <= TEXT_LIMIT:
+            sent = await self.bot.send_message(chat_id=chat_id, text=html,
+                                               message_thread_id=thread_id,
+                                               reply_parameters=reply)
+            return [sent.message_id]
+        caption = None
+        if header and source.get("kind") == "caption" and len(html) <= CAPTION_LIMIT:
+            caption = html
+        copy = await self.bot.copy_message(chat_id=chat_id, from_chat_id=source["chat"],
+                                           message_id=ids[0], message_thread_id=thread_id,
+                                           caption=caption, reply_parameters=reply)
+        return [copy.message_id]
+
+    async def _edit(self, chat_id: int, message_id: int, source: dict[str, Any],
+                    html: str) -> None:
+        await self.pacer.wait(chat_id)
+        with suppress(TelegramBadRequest):  # unchanged, or too old to edit: nothing to do
+            if source.get("kind") == "text":
+                await self.bot.edit_message_text(text=html[:TEXT_LIMIT], chat_id=chat_id,
+                                                 message_id=message_id)
+            elif source.get("kind") == "caption":
+                await self.bot.edit_message_caption(caption=html[:CAPTION_LIMIT],
+                                                    chat_id=chat_id, message_id=message_id)
+
+    async def _link(self, number: int, direction: str, client: tuple[int, list[int]],
+                    staff: tuple[int, list[int]]) -> None:
+        async with self.uow_factory() as uow:
+            for client_id, staff_id in zip(client[1], staff[1], strict=False):
+                await uow.links.add(number, direction, (client[0], client_id),
+                                    (staff[0], staff_id), self.clock.now())
+            await uow.commit()
+
+    async def _ticket_and_client(self, uow: SqlUnitOfWork, number: int) -> tuple[Ticket, Client]:
+        ticket = await uow.tickets.get(number)
+        if ticket is None:
+            raise PermanentFailure(f"ticket #{number} does not exist")
+        client = await uow.clients.get(ticket.client_id)
+        if client is None:
+            raise PermanentFailure(f"client of #{number} does not exist")
+        return ticket, client
+
+    async def _client_chat(self, uow: SqlUnitOfWork, client_id: int) -> int:
+        chat_id = await uow.clients.telegram_id(client_id)
+        if chat_id is None:
+            raise PermanentFailure("the client has no Telegram chat (erased or from another "
+                                   "channel)")
+        return chat_id
+
+    def _staff_locale(self) -> Any:
+        return _Both(self.i18n.context(), self.i18n.use_locale(self.policy.staff_language))
+
+
+class _Both:
+    """Enter two context managers as one."""
+
+    def __init__(self, first: Any, second: Any) -> None:
+        self.first, self.second = first, second
+
+    def __enter__(self) -> None:
+        self.first.__enter__()
+        self.second.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self.second.__exit__(*exc)
+        self.first.__exit__(*exc)

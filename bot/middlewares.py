@@ -1,0 +1,109 @@
+"""Middlewares: one unit of work per update (exactly once), the client and language, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from aiogram.utils.i18n import gettext as _
+
+from bot.i18n import DeskI18n, pick_language
+from bot.outbox import OutboxSender
+from domain.clock import Clock
+from domain.policy import Policy
+from storage.uow import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+def _chat_of(update: Update) -> int | None:
+    event = update.event
+    if isinstance(event, Message):
+        return event.chat.id
+    if isinstance(event, CallbackQuery) and event.message is not None:
+        return event.message.chat.id
+    return None
+
+
+class UpdateMiddleware(BaseMiddleware):
+    """Per update: one chat at a time, skip a re-sent update, one transaction, wake the outbox.
+
+    The update id is recorded in the same transaction as the update's effects, so an update
+    Telegram delivers twice changes nothing the second time.
+    """
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, sender: OutboxSender,
+                 clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.sender = sender
+        self.clock = clock
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject,
+                       data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        chat_id = _chat_of(event)
+        lock = self._locks.setdefault(chat_id or 0, asyncio.Lock())
+        async with lock, self.uow_factory() as uow:
+            if await uow.updates.seen(event.update_id):
+                log.info("update %s was already processed", event.update_id)
+                return None
+            data["uow"] = uow
+            result = await handler(event, data)
+            await uow.updates.record(event.update_id, self.clock.now())
+            await uow.commit()
+        if not lock.locked() and len(self._locks) > 10_000:
+            self._locks.pop(chat_id or 0, None)
+        self.sender.wake()
+        return result
+
+
+class PeopleMiddleware(BaseMiddleware):
+    """Who is speaking: the client record in private chats; the language for both sides."""
+
+    def __init__(self, i18n: DeskI18n, policy: Policy, staff_chats: frozenset[int],
+                 clock: Clock) -> None:
+        self.i18n = i18n
+        self.policy = policy
+        self.staff_chats = staff_chats
+        self.clock = clock
+
+    async def __call__(self, handler: Handler, event: TelegramObject,
+                       data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        chat = data.get("event_chat")
+        locale = self.policy.default_language
+        if chat is not None and chat.id in self.staff_chats:
+            locale = self.policy.staff_language
+        elif chat is not None and chat.type == "private" and user is not None:
+            uow = data["uow"]
+            client = await uow.clients.ensure(
+                user.id, user.full_name, user.username,
+                pick_language(user.language_code, self.policy.default_language),
+                self.clock.now())
+            data["client"] = client
+            locale = client.language
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            return await handler(event, data)
+
+
+class ErrorMiddleware(BaseMiddleware):
+    """The unexpected is logged and the person is told something went wrong — never silence."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject,
+                       data: dict[str, Any]) -> Any:
+        try:
+            return await handler(event, data)
+        except Exception:
+            log.exception("error while handling %s", type(event).__name__)
+            text = _("Sorry, something went wrong on our side. Please try again in a minute.")
+            if isinstance(event, Message):
+                await event.answer(text)
+            elif isinstance(event, CallbackQuery):
+                await event.answer(text, show_alert=True)
+            raise
