@@ -21,6 +21,7 @@ from bot.i18n import DeskI18n, make_i18n
 from bot.middlewares import ErrorMiddleware, PeopleMiddleware, UpdateMiddleware
 from bot.outbox import OutboxSender
 from bot.pacing import Pacer, SendLimits
+from bot.scheduler import Scheduler
 from bot.settings import ConfigError, Settings
 from domain.clock import Clock, SystemClock
 from domain.desk import Desk
@@ -59,6 +60,7 @@ class App:
     bot: Bot
     dispatcher: Dispatcher
     sender: OutboxSender
+    scheduler: Scheduler
     uow_factory: UnitOfWorkFactory
     i18n: DeskI18n
     clock: Clock
@@ -103,7 +105,10 @@ async def build_app(settings: Settings, policy: Policy, clock: Clock | None = No
         storage = make_fsm_storage(settings, uow_factory)
         dispatcher = make_dispatcher(settings, policy, clock, i18n, uow_factory, sender,
                                      storage)
-        app = App(settings, policy, engine, bot, dispatcher, sender, uow_factory, i18n, clock)
+        scheduler = Scheduler(Desk(policy, clock), uow_factory, clock)
+        scheduler.on_fired_hook = sender.wake
+        app = App(settings, policy, engine, bot, dispatcher, sender, scheduler, uow_factory,
+                  i18n, clock)
         try:
             yield app
         finally:
@@ -146,6 +151,7 @@ async def run(settings: Settings, policy: Policy) -> None:
             with suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         sender_task = asyncio.create_task(app.sender.run(stop))
+        scheduler_task = asyncio.create_task(app.scheduler.run(stop))
         if settings.webhook_url:
             from bot.webhook import serve_webhook
 
@@ -157,5 +163,5 @@ async def run(settings: Settings, policy: Policy) -> None:
             await stop.wait()
             await app.dispatcher.stop_polling()
             await polling
-        await sender_task
+        await asyncio.gather(sender_task, scheduler_task)
         log.info("stopped")

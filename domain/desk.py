@@ -8,14 +8,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from domain import timers
 from domain.clients import Client, Contract, check_contract
 from domain.clock import Clock
 from domain.errors import IllegalTransition, NotAllowed, TicketNotFound
 from domain.outgoing import Kind, Outgoing
 from domain.policy import FaqEntry, Policy
 from domain.ports import UnitOfWork
-from domain.sla import deadlines_for, resume_clock
+from domain.sla import deadlines_for, recompute, resume_clock
 from domain.tickets import Actor, Status, Ticket
+from domain.timers import desired_timers
 
 Source = Mapping[str, Any]  # an opaque reference to a received message, made by the handlers
 
@@ -33,6 +35,25 @@ class Draft:
     special: bool = False
     description: Sequence[Source] = field(default_factory=tuple)
     description_text: str = ""
+
+
+def _consequences(ticket: Ticket, wanted: Status, detail: str | None) -> list[Outgoing]:
+    """What the client and the topic are told when a ticket enters a status."""
+    n, client = ticket.number, ticket.client_id
+    if wanted is Status.RESOLVED:
+        return [Outgoing(Kind.CLIENT_NOTICE, n, client, template="resolved")]
+    if wanted is Status.CLOSED:
+        return [Outgoing(Kind.CLIENT_NOTICE, n, client, template="closed",
+                         data={"auto": detail == "auto"}),
+                Outgoing(Kind.TOPIC_STATE, n, client, data={"action": "close"})]
+    if wanted is Status.DECLINED:
+        return [Outgoing(Kind.CLIENT_NOTICE, n, client, template="declined",
+                         data={"reason": detail or ""}),
+                Outgoing(Kind.TOPIC_STATE, n, client, data={"action": "close"})]
+    if wanted is Status.REOPENED:
+        return [Outgoing(Kind.TOPIC_STATE, n, client, data={"action": "reopen"}),
+                Outgoing(Kind.TOPIC_NOTICE, n, client, template="reopened")]
+    return []
 
 
 def matching_faq(policy: Policy, subject: str, limit: int = 3) -> list[FaqEntry]:
@@ -159,7 +180,7 @@ class Desk:
 
     async def move(self, uow: UnitOfWork, ticket: Ticket, wanted: Status, actor: Actor,
                    detail: str | None = None) -> None:
-        """Change a ticket's status by an agent's or the client's decision."""
+        """Change a ticket's status; tell the client what it means for them."""
         now = self.clock.now()
         paused_at = ticket.paused_since
         ticket.move(wanted, actor, now, detail)
@@ -167,7 +188,33 @@ class Desk:
             resume_clock(self.policy, ticket, paused_at, now)
         await uow.tickets.save(ticket)
         await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, ticket.client_id))
+        for item in _consequences(ticket, wanted, detail):
+            await self._put(uow, now, item)
         await self._set_timers(uow, ticket)
+
+    async def fire(self, uow: UnitOfWork, ticket: Ticket, kind: str) -> None:
+        """A timer came due: warn, escalate, remind or close."""
+        now = self.clock.now()
+        n, client = ticket.number, ticket.client_id
+        if kind in (timers.FIRST_RESPONSE_WARNING, timers.RESOLUTION_WARNING):
+            which = "first_response" if kind == timers.FIRST_RESPONSE_WARNING else "resolution"
+            await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, n, client,
+                                               template="sla_warning", data={"which": which}))
+        elif kind in (timers.FIRST_RESPONSE_BREACH, timers.RESOLUTION_BREACH):
+            which = "first_response" if kind == timers.FIRST_RESPONSE_BREACH else "resolution"
+            ticket.note("breach", Actor.system(), now, which)
+            await uow.tickets.save(ticket)
+            await self._put(uow, now, Outgoing(Kind.GENERAL_NOTICE, n, client,
+                                               template="sla_breach", data={"which": which}))
+            await self._put(uow, now, Outgoing(Kind.CARD, n, client))
+        elif kind == timers.UNASSIGNED:
+            await self._put(uow, now, Outgoing(Kind.GENERAL_NOTICE, n, client,
+                                               template="unassigned"))
+        elif kind == timers.AUTOCLOSE_REMINDER:
+            await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, n, client,
+                                               template="autoclose_reminder"))
+        elif kind == timers.AUTOCLOSE:
+            await self.move(uow, ticket, Status.CLOSED, Actor.system(), "auto")
 
     async def take(self, uow: UnitOfWork, ticket: Ticket, agent: Actor) -> None:
         """An agent takes the ticket."""
@@ -186,9 +233,7 @@ class Desk:
             return
         now = self.clock.now()
         ticket.change_priority(priority, agent, now)
-        due = deadlines_for(self.policy, ticket.sla_level, priority, ticket.special,
-                            ticket.created_at)
-        ticket.first_response_due, ticket.resolution_due = due.first_response, due.resolution
+        recompute(self.policy, ticket)
         await uow.tickets.save(ticket)
         await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, ticket.client_id))
         await self._set_timers(uow, ticket)
@@ -199,10 +244,8 @@ class Desk:
         if ticket.status is Status.CLOSED and ticket.closed_at is not None and (
                 now - ticket.closed_at <= self.policy.reopen_window):
             ticket.move(Status.REOPENED, actor, now)
-            await self._put(uow, now, Outgoing(Kind.TOPIC_STATE, ticket.number, client.id,
-                                               data={"action": "reopen"}))
-            await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, ticket.number, client.id,
-                                               template="reopened"))
+            for item in _consequences(ticket, Status.REOPENED, None):
+                await self._put(uow, now, item)
             return ticket
         draft = Draft(sla_level=ticket.sla_level, request_type=ticket.request_type,
                       priority=ticket.priority, subject=ticket.subject,
@@ -212,14 +255,8 @@ class Desk:
         return fresh
 
     async def _set_timers(self, uow: UnitOfWork, ticket: Ticket) -> None:
-        """Keep the ticket's SLA due times in the scheduler's table."""
-        running = ticket.status.is_open and not ticket.status.stops_clock
-        waiting_first = running and ticket.first_response_at is None
-        await uow.timers.set(ticket.number, "first_response",
-                             ticket.first_response_due if waiting_first else None)
-        resolving = running and ticket.status is not Status.RESOLVED
-        await uow.timers.set(ticket.number, "resolution",
-                             ticket.resolution_due if resolving else None)
+        """Keep the ticket's due times in the scheduler's table."""
+        await uow.timers.set_all(ticket.number, desired_timers(self.policy, ticket))
 
     async def _put(self, uow: UnitOfWork, now: datetime, item: Outgoing) -> None:
         await uow.outbox.put(item, now)

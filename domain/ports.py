@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
@@ -42,7 +43,8 @@ class OutboxPort(Protocol):
 class TimerPort(Protocol):
     """Due times the scheduler acts on once."""
 
-    async def set(self, ticket_number: int, kind: str, due_at: datetime | None) -> None: ...
+    async def set_all(self, ticket_number: int,
+                      due: Mapping[str, datetime | None]) -> None: ...
 
 
 class UnitOfWork(Protocol):

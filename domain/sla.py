@@ -1,12 +1,12 @@
-"""SLA arithmetic: deadlines from targets, and moving them when the clock stops and restarts."""
+"""SLA arithmetic: deadlines from targets in business time, the stopped clock, warnings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.calendar import BusinessCalendar
-from domain.policy import Policy
+from domain.policy import Policy, SlaTarget
 from domain.tickets import Ticket
 
 
@@ -18,14 +18,18 @@ class Deadlines:
     resolution: datetime
 
 
-def deadlines_for(policy: Policy, sla_level: str, priority: str, special: bool,
-                  start: datetime) -> Deadlines:
-    """The deadlines of a ticket opened at `start` (business time of its SLA level)."""
+def _calendar_and_target(policy: Policy, sla_level: str, priority: str,
+                         special: bool) -> tuple[BusinessCalendar, SlaTarget]:
     level = policy.sla_level(sla_level)
-    target = level.target_for(priority, special)
-    calendar = BusinessCalendar.from_spec(level.calendar)
-    return Deadlines(calendar.add(start, target.first_response),
-                     calendar.add(start, target.resolution))
+    return BusinessCalendar.from_spec(level.calendar), level.target_for(priority, special)
+
+
+def deadlines_for(policy: Policy, sla_level: str, priority: str, special: bool,
+                  start: datetime, paused: timedelta = timedelta(0)) -> Deadlines:
+    """The deadlines of a ticket opened at `start` that has waited `paused` business time."""
+    calendar, target = _calendar_and_target(policy, sla_level, priority, special)
+    return Deadlines(calendar.add(start, target.first_response + paused),
+                     calendar.add(start, target.resolution + paused))
 
 
 def calendar_of(policy: Policy, ticket: Ticket) -> BusinessCalendar:
@@ -33,20 +37,26 @@ def calendar_of(policy: Policy, ticket: Ticket) -> BusinessCalendar:
     return BusinessCalendar.from_spec(policy.sla_level(ticket.sla_level).calendar)
 
 
+def recompute(policy: Policy, ticket: Ticket) -> None:
+    """Set the ticket's open deadlines from its targets and the time it spent waiting."""
+    due = deadlines_for(policy, ticket.sla_level, ticket.priority, ticket.special,
+                        ticket.created_at, ticket.paused_business)
+    if ticket.first_response_at is None:
+        ticket.first_response_due = due.first_response
+    ticket.resolution_due = due.resolution
+
+
 def resume_clock(policy: Policy, ticket: Ticket, paused_at: datetime,
                  resumed_at: datetime) -> None:
-    """Push the ticket's open deadlines back by the business time it spent waiting."""
-    calendar = calendar_of(policy, ticket)
-    if ticket.first_response_at is None and ticket.first_response_due is not None:
-        ticket.first_response_due = _shift(calendar, ticket.first_response_due, paused_at,
-                                           resumed_at)
-    if ticket.resolution_due is not None:
-        ticket.resolution_due = _shift(calendar, ticket.resolution_due, paused_at, resumed_at)
+    """The clock runs again: count the business time spent waiting and move the deadlines."""
+    ticket.paused_business += calendar_of(policy, ticket).elapsed(paused_at, resumed_at)
+    recompute(policy, ticket)
 
 
-def _shift(calendar: BusinessCalendar, due: datetime, paused_at: datetime,
-           resumed_at: datetime) -> datetime:
-    if due <= paused_at:
-        return due  # already breached before the pause: waiting does not undo it
-    left = calendar.elapsed(paused_at, due)
-    return calendar.add(resumed_at, left)
+def warning_at(policy: Policy, ticket: Ticket, which: str) -> datetime:
+    """When a warning is due: the configured share of the target (`first_response` or
+    `resolution`) has passed in business time."""
+    calendar, target = _calendar_and_target(policy, ticket.sla_level, ticket.priority,
+                                            ticket.special)
+    amount = target.first_response if which == "first_response" else target.resolution
+    return calendar.add(ticket.created_at, amount * policy.warn_at + ticket.paused_business)

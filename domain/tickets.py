@@ -105,6 +105,7 @@ class Ticket:
     closed_at: datetime | None = None
     paused_since: datetime | None = None
     paused_total: timedelta = timedelta(0)
+    paused_business: timedelta = timedelta(0)
     last_client_message_at: datetime | None = None
     reopened_from: int | None = None
     events: list[TicketEvent] = field(default_factory=list)
@@ -160,6 +161,10 @@ class Ticket:
         if self.status is Status.WAITING_CLIENT:
             return [self.move(Status.IN_PROGRESS, client, at)]
         return []
+
+    def note(self, kind: str, actor: Actor, at: datetime, detail: str | None = None) -> None:
+        """Record an event that changes no field (a breach, a rating, a link …)."""
+        self._record(kind, at, actor, None, None, detail)
 
     def change_priority(self, priority: str, actor: Actor, at: datetime) -> TicketEvent:
         """Set another priority."""

@@ -119,6 +119,7 @@ class TicketRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    paused_business_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     last_client_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reopened_from: Mapped[int | None] = mapped_column(BigInteger)
     description: Mapped[str] = mapped_column(Text, default="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -154,7 +155,7 @@ class TicketRepository:
 
     async def add(self, ticket: Ticket) -> None:
         """Store a new ticket and its first events."""
-        row = TicketRow(status=ticket.status.value, paused_seconds=0, description="")
+        row = TicketRow(status=ticket.status.value, description="")
         self._fill(row, ticket)
         self.session.add(row)
         await self.session.flush()
@@ -210,13 +211,15 @@ class TicketRepository:
         self._ids[row.number] = row.id
         return Ticket(**{name: getattr(row, name) for name in _TICKET_FIELDS},
                         status=Status(row.status),
-                        paused_total=timedelta(seconds=row.paused_seconds))
+                        paused_total=timedelta(seconds=row.paused_seconds),
+                        paused_business=timedelta(seconds=row.paused_business_seconds))
 
     def _fill(self, row: TicketRow, ticket: Ticket) -> None:
         for name in _TICKET_FIELDS:
             setattr(row, name, getattr(ticket, name))
         row.status = ticket.status.value
         row.paused_seconds = int(ticket.paused_total.total_seconds())
+        row.paused_business_seconds = int(ticket.paused_business.total_seconds())
         opened = [event for event in ticket.events if event.kind == "opened" and event.detail]
         if opened:
             row.description = opened[0].detail or ""
@@ -254,22 +257,23 @@ class TimerRepository:
         self.session = session
         self.tickets = tickets
 
-    async def set(self, ticket_number: int, kind: str, due_at: datetime | None) -> None:
-        """Set, move or (with None) cancel a ticket's timer of this kind."""
+    async def set_all(self, ticket_number: int, due: Mapping[str, datetime | None]) -> None:
+        """Set, move or (with None) cancel the ticket's timers; a moved timer fires again."""
         ticket_id = await self.tickets.id_of(ticket_number)
         if ticket_id is None:
             raise LookupError(ticket_number)
         result = await self.session.execute(select(TimerRow).where(
-            TimerRow.ticket_id == ticket_id, TimerRow.kind == kind))
-        row = result.scalar_one_or_none()
-        if due_at is None:
-            if row is not None and row.done_at is None:
-                await self.session.delete(row)
-            return
-        if row is None:
-            self.session.add(TimerRow(ticket_id=ticket_id, kind=kind, due_at=due_at))
-        elif row.due_at != due_at:
-            row.due_at, row.done_at = due_at, None
+            TimerRow.ticket_id == ticket_id))
+        rows = {row.kind: row for row in result.scalars()}
+        for kind, due_at in due.items():
+            row = rows.get(kind)
+            if due_at is None:
+                if row is not None:
+                    await self.session.delete(row)
+            elif row is None:
+                self.session.add(TimerRow(ticket_id=ticket_id, kind=kind, due_at=due_at))
+            elif row.due_at != due_at:
+                row.due_at, row.done_at = due_at, None
         await self.session.flush()
 
 

@@ -16,7 +16,7 @@ from storage.engine import make_engine, make_sessionmaker, upgrade
 from storage.uow import UnitOfWorkFactory
 from tests import services
 
-pytest_plugins = ["tests.fakes.plugin"] if (Path(__file__).parent / "fakes" / "plugin.py").exists() else []
+pytest_plugins = ["tests.fakes.plugin"]
 
 
 def _postgres_or_skip() -> str:

@@ -118,6 +118,7 @@ def upgrade() -> None:
     sa.Column('closed_at', sa.DateTime(), nullable=True),
     sa.Column('paused_since', sa.DateTime(), nullable=True),
     sa.Column('paused_seconds', sa.BigInteger(), nullable=False),
+    sa.Column('paused_business_seconds', sa.BigInteger(), nullable=False),
     sa.Column('last_client_message_at', sa.DateTime(), nullable=True),
     sa.Column('reopened_from', sa.BigInteger(), nullable=True),
     sa.Column('description', sa.Text(), nullable=False),

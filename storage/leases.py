@@ -1,0 +1,30 @@
+"""Leases: which process does a singleton job (the scheduler) until when."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import LeaseRow
+
+
+async def take_lease(session: AsyncSession, name: str, holder: str, now: datetime,
+                     length: timedelta) -> bool:
+    """Take the lease if it is free or expired, renew it if ours; True when we hold it."""
+    result = await session.execute(
+        update(LeaseRow).where(LeaseRow.name == name,
+                               or_(LeaseRow.holder == holder, LeaseRow.expires_at < now))
+        .values(holder=holder, expires_at=now + length))
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        return True
+    if await session.get(LeaseRow, name) is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(LeaseRow(name=name, holder=holder, expires_at=now + length))
+    except IntegrityError:
+        return False  # another process created it first
+    return True
