@@ -20,7 +20,7 @@ from domain.clock import Clock
 from domain.outgoing import Kind
 from domain.policy import Policy
 from domain.tickets import Ticket
-from handlers import keyboards_staff
+from handlers import keyboards_client, keyboards_staff
 from storage.telegram_links import Topic
 from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
 
@@ -183,7 +183,7 @@ class Delivery:
             ticket, client = await self._ticket_and_client(uow, payload["ticket"])
         with self._staff_locale():
             text = texts.topic_notice(payload["template"], ticket, client,
-                                      payload.get("data", {}))
+                                      payload.get("data", {}), self.policy.staff_timezone)
         await self._send_to_topic(topic, text)
 
     async def _general_notice(self, payload: dict[str, Any]) -> None:
@@ -251,8 +251,9 @@ class Delivery:
         with self.i18n.context(), self.i18n.use_locale(client.language):
             text = texts.client_notice(payload["template"], self.policy, ticket, client,
                                        payload.get("data", {}), self._opens_at(ticket))
+            markup = keyboards_client.for_notice(payload["template"], ticket.number)
         await self.pacer.wait(chat_id)
-        await self.bot.send_message(chat_id=chat_id, text=text)
+        await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
 
     def _opens_at(self, ticket: Ticket) -> Any:
         calendar = BusinessCalendar.from_spec(self.policy.sla_level(ticket.sla_level).calendar)

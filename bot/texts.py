@@ -141,21 +141,52 @@ def edited_mark() -> str:
     return _("edited by the client:")
 
 
-def topic_notice(template: str, ticket: Ticket, client: Client, data: dict[str, object]) -> str:
+def _which(which: object) -> str:
+    return _("first response") if which == "first_response" else _("resolution")
+
+
+def mention_supervisors(policy: Policy) -> str:
+    """Links that mention every supervisor (Telegram notifies them)."""
+    return " ".join(f'<a href="tg://user?id={user_id}">{_("supervisor")}</a>'
+                    for user_id in policy.supervisors)
+
+
+def topic_notice(template: str, ticket: Ticket, client: Client, data: dict[str, object],
+                 timezone: str = "UTC") -> str:
     """A notice in the ticket's topic."""
     if template == "reopened":
         return "🔁 " + _("The client wrote again: ticket #{number} is reopened.").format(
             number=ticket.number)
+    if template == "rated":
+        line = "⭐ " + _("The client rated #{number}: {score}/5").format(
+            number=ticket.number, score=data.get("score"))
+        comment = str(data.get("comment") or "")
+        return line + (f"\n💬 {escape(comment)}" if comment else "")
+    if template == "sla_warning":
+        due = (ticket.first_response_due if data.get("which") == "first_response"
+               else ticket.resolution_due)
+        return "⏰ " + _("SLA warning: the {which} of #{number} is due at {due}.").format(
+            which=_which(data.get("which")), number=ticket.number, due=when(due, timezone))
     return escape(str(data.get("text", template)))
 
 
 def general_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
                    data: dict[str, object]) -> str:
     """A notice in the staff group's General topic."""
+    who = escape(ticket.customer or client.name)
+    mention = mention_supervisors(policy)
     if template == "special_request":
         return "⚡ " + _("Special request #{number} from {who}: {subject}").format(
-            number=ticket.number, who=escape(ticket.customer or client.name),
-            subject=escape(ticket.subject))
+            number=ticket.number, who=who, subject=escape(ticket.subject)) + " " + mention
+    if template == "sla_breach":
+        return "🔥 " + _("SLA breached: the {which} of #{number} ({who}: {subject}) is "
+                         "overdue.").format(which=_which(data.get("which")),
+                                            number=ticket.number, who=who,
+                                            subject=escape(ticket.subject)) + " " + mention
+    if template == "unassigned":
+        return "🙋 " + _("#{number} ({who}: {subject}) has had no assignee for too "
+                         "long.").format(number=ticket.number, who=who,
+                                         subject=escape(ticket.subject)) + " " + mention
     return escape(str(data.get("text", template)))
 
 
@@ -163,6 +194,36 @@ def client_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
                   data: dict[str, object], opens_at: datetime | None) -> str:
     """A notice for the client about one of their tickets."""
     if template == "acknowledged":
-        return acknowledgement(policy, ticket, client.language, client.timezone
-                               or policy.sla_level(ticket.sla_level).calendar.timezone, opens_at)
+        return acknowledgement(policy, ticket, client.language, client_timezone(policy, client,
+                                                                                ticket), opens_at)
+    number = ticket.number
+    if template == "resolved":
+        return "☑️ " + _("We believe request #{number} ({subject}) is resolved. Is it?").format(
+            number=number, subject=escape(ticket.subject))
+    if template == "closed":
+        lines = [("✅ " + _("Request #{number} is closed: there was no answer for a while.")
+                  if data.get("auto") else
+                  "✅ " + _("Request #{number} is closed.")).format(number=number)]
+        if data.get("credentials"):
+            lines.append("🔐 " + _("Passwords or access data were shared in this conversation; "
+                                  "please change them now."))
+        lines.append(_("Please rate our work from 1 to 5:"))
+        return "\n".join(lines)
+    if template == "declined":
+        reason = escape(str(data.get("reason") or "—"))
+        return "⛔ " + _("Request #{number} was declined. Reason: {reason}").format(
+            number=number, reason=reason)
+    if template == "autoclose_reminder":
+        return "⏳ " + _("We are waiting for your answer on request #{number} ({subject}). "
+                        "Without one it will be closed in {days} days.").format(
+            number=number, subject=escape(ticket.subject),
+            days=max(1, policy.auto_close_after.days))
     return escape(str(data.get("text", template)))
+
+
+def client_timezone(policy: Policy, client: Client, ticket: Ticket) -> str:
+    """The zone to show a client times in: theirs, else their SLA calendar's, else the desk's."""
+    if client.timezone:
+        return client.timezone
+    zone = policy.sla_level(ticket.sla_level).calendar.timezone
+    return zone if zone != "UTC" else policy.staff_timezone

@@ -192,6 +192,32 @@ class Desk:
             await self._put(uow, now, item)
         await self._set_timers(uow, ticket)
 
+    async def client_confirms(self, uow: UnitOfWork, client: Client, ticket: Ticket,
+                              solved: bool) -> None:
+        """The client answers "is it resolved?": closed when yes, reopened when no."""
+        if ticket.status is not Status.RESOLVED:
+            raise IllegalTransition(ticket.status.value,
+                                    (Status.CLOSED if solved else Status.REOPENED).value)
+        actor = Actor("client", client.id, client.name)
+        await self.move(uow, ticket, Status.CLOSED if solved else Status.REOPENED, actor,
+                        "confirmed" if solved else "still a problem")
+
+    async def rate(self, uow: UnitOfWork, client: Client, ticket: Ticket, score: int,
+                   comment: str | None = None) -> None:
+        """The client's satisfaction rating (1–5) of a closed ticket, shown in the topic."""
+        if not 1 <= score <= 5:
+            raise NotAllowed("score")
+        if ticket.status is not Status.CLOSED:
+            raise IllegalTransition(ticket.status.value, "rated")
+        now = self.clock.now()
+        await uow.ratings.put(ticket.number, score, comment, ticket.assignee_id, now)
+        ticket.note("rated", Actor("client", client.id, client.name), now,
+                    f"{score}" + (f": {comment}" if comment else ""))
+        await uow.tickets.save(ticket)
+        await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, ticket.number, client.id,
+                                           template="rated",
+                                           data={"score": score, "comment": comment or ""}))
+
     async def fire(self, uow: UnitOfWork, ticket: Ticket, kind: str) -> None:
         """A timer came due: warn, escalate, remind or close."""
         now = self.clock.now()

@@ -47,6 +47,13 @@ class TimerPort(Protocol):
                       due: Mapping[str, datetime | None]) -> None: ...
 
 
+class RatingRepository(Protocol):
+    """Satisfaction ratings, one per ticket (a new one replaces the old)."""
+
+    async def put(self, ticket_number: int, score: int, comment: str | None,
+                  agent_id: int | None, at: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; only it commits."""
 
@@ -55,6 +62,7 @@ class UnitOfWork(Protocol):
     tickets: TicketRepository
     outbox: OutboxPort
     timers: TimerPort
+    ratings: RatingRepository
 
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...

@@ -8,13 +8,14 @@ from html import escape
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.texts import status_title
 from domain.clients import Client
 from domain.desk import Desk, pick_ticket
-from domain.errors import TicketNotFound
+from domain.errors import IllegalTransition, NotAllowed, TicketNotFound
 from domain.tickets import Ticket
 from handlers import keyboards_client as kb
 from handlers.callbacks import LangCb, TicketCb
@@ -184,3 +185,65 @@ async def _replied_ticket(message: Message, uow: SqlUnitOfWork) -> int | None:
         return None
     links = await uow.links.by_client_message(message.chat.id, reply.message_id)
     return links[0].ticket_number if links else None
+
+
+class RatingComment(StatesGroup):
+    """After a low rating: an optional comment."""
+
+    waiting = State()
+
+
+@router.callback_query(TicketCb.filter(F.action.in_({"solved", "unsolved"})))
+async def resolution_answer(query: CallbackQuery, callback_data: TicketCb, client: Client,
+                            desk: Desk, uow: SqlUnitOfWork) -> None:
+    """"Yes, solved" closes the ticket; "No, still a problem" reopens it."""
+    try:
+        ticket = await desk.ticket_of_client(uow, client, callback_data.number)
+        await desk.client_confirms(uow, client, ticket, callback_data.action == "solved")
+    except TicketNotFound:
+        await query.answer(_("You have no request #{number}.").format(
+            number=callback_data.number), show_alert=True)
+        return
+    except IllegalTransition:
+        await query.answer(_("Request #{number} is no longer waiting for this answer.").format(
+            number=callback_data.number), show_alert=True)
+        return
+    await query.answer(_("Thank you!") if callback_data.action == "solved" else
+                       _("We are on it again."))
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+
+
+@router.callback_query(TicketCb.filter(F.action == "rate"))
+async def rating(query: CallbackQuery, callback_data: TicketCb, state: FSMContext,
+                 client: Client, desk: Desk, uow: SqlUnitOfWork) -> None:
+    """A rating button; a low score asks for an optional comment."""
+    try:
+        ticket = await desk.ticket_of_client(uow, client, callback_data.number)
+        score = int(callback_data.value)
+        await desk.rate(uow, client, ticket, score)
+    except (TicketNotFound, ValueError, NotAllowed, IllegalTransition):
+        await query.answer(_("This rating button is no longer valid."), show_alert=True)
+        return
+    await query.answer(_("Thank you for the rating!"))
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        if score <= 3:
+            await state.set_state(RatingComment.waiting)
+            await state.update_data(rated=ticket.number, score=score)
+            await query.message.answer(_("Sorry it was not better. What went wrong? Write a "
+                                         "comment, or /cancel to skip."))
+
+
+@router.message(RatingComment.waiting, F.text, ~F.text.startswith("/"))
+async def rating_comment(message: Message, state: FSMContext, client: Client, desk: Desk,
+                         uow: SqlUnitOfWork) -> None:
+    """The comment after a low rating."""
+    data = await state.get_data()
+    await state.clear()
+    try:
+        ticket = await desk.ticket_of_client(uow, client, int(data.get("rated", 0)))
+        await desk.rate(uow, client, ticket, int(data.get("score", 0)), message.text)
+    except (TicketNotFound, NotAllowed, IllegalTransition):
+        return
+    await message.answer(_("Thank you, we will take it into account."))

@@ -120,3 +120,21 @@ def languages() -> InlineKeyboardMarkup:
     builder.button(text="🇬🇧 English", callback_data=LangCb(code="en"))
     builder.button(text="🇷🇺 Русский", callback_data=LangCb(code="ru"))
     return builder.as_markup()
+
+
+def for_notice(template: str, ticket_number: int) -> InlineKeyboardMarkup | None:
+    """The buttons under a notice about a ticket (confirm the fix, rate, …)."""
+    builder = InlineKeyboardBuilder()
+    if template == "resolved":
+        builder.button(text="👍 " + _("Yes, solved"),
+                       callback_data=TicketCb(action="solved", number=ticket_number))
+        builder.button(text="👎 " + _("No, still a problem"),
+                       callback_data=TicketCb(action="unsolved", number=ticket_number))
+        return builder.adjust(1).as_markup()
+    if template == "closed":
+        for score in range(1, 6):
+            builder.button(text=f"{score} ⭐",
+                           callback_data=TicketCb(action="rate", number=ticket_number,
+                                                  value=str(score)))
+        return builder.adjust(5).as_markup()
+    return None

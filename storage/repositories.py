@@ -19,6 +19,7 @@ from storage.models import (
     DeflectionRow,
     EventRow,
     OutboxRow,
+    RatingRow,
     TicketRow,
     TimerRow,
 )
@@ -286,4 +287,23 @@ class DeflectionRepository:
     async def add(self, client_id: int, faq_url: str, at: datetime) -> None:
         """Count one deflected request."""
         self.session.add(DeflectionRow(client_id=client_id, faq_url=faq_url, at=at))
+        await self.session.flush()
+
+
+class RatingRepository:
+    """Satisfaction ratings."""
+
+    def __init__(self, session: AsyncSession, tickets: TicketRepository) -> None:
+        self.session = session
+        self.tickets = tickets
+
+    async def put(self, ticket_number: int, score: int, comment: str | None,
+                  agent_id: int | None, at: datetime) -> None:
+        """Store (or replace) the rating of a ticket."""
+        ticket_id = await self.tickets.id_of(ticket_number)
+        row = await self.session.get(RatingRow, ticket_id)
+        if row is None:
+            row = RatingRow(ticket_id=ticket_id)
+            self.session.add(row)
+        row.score, row.comment, row.agent_id, row.at = score, comment, agent_id, at
         await self.session.flush()

@@ -11,6 +11,7 @@ from storage.repositories import (
     ContractRepository,
     DeflectionRepository,
     OutboxRepository,
+    RatingRepository,
     TicketRepository,
     TimerRepository,
 )
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
         self.links = MessageLinkRepository(session)
         self.updates = UpdateLog(session)
         self.deflections = DeflectionRepository(session)
+        self.ratings = RatingRepository(session, self.tickets)
 
     async def commit(self) -> None:
         """Make the changes durable."""

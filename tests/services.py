@@ -1,0 +1,49 @@
+"""Where the test suite finds its PostgreSQL and Redis servers.
+
+Each helper returns a URL, or ``None`` when no server is to be had, so that a test (or a fixture)
+can skip with a clear reason. An environment variable wins; without one, the default port on
+127.0.0.1 is tried with a one-second TCP connect. An environment variable set to the empty string
+turns the server off: the helper returns ``None`` without probing.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+HOST = "127.0.0.1"
+POSTGRES_PORT = 5432
+REDIS_PORT = 6379
+POSTGRES_ENV = "FRONTDESK_TEST_POSTGRES_URL"
+REDIS_ENV = "FRONTDESK_TEST_REDIS_URL"
+DEFAULT_POSTGRES_URL = f"postgresql+asyncpg://postgres@{HOST}:{POSTGRES_PORT}/test"
+# Database 15, the last of Redis's default sixteen, so that tests never touch a real bot's keys.
+DEFAULT_REDIS_URL = f"redis://{HOST}:{REDIS_PORT}/15"
+PROBE_TIMEOUT = 1.0
+
+
+def port_answers(host: str, port: int, timeout: float = PROBE_TIMEOUT) -> bool:
+    """Tell whether something accepts a TCP connection on ``host:port`` within ``timeout``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _service_url(env: str, port: int, default: str) -> str | None:
+    """The URL from ``env`` if it is set, else ``default`` if the local port answers."""
+    configured = os.environ.get(env)
+    if configured is not None:
+        return configured.strip() or None
+    return default if port_answers(HOST, port) else None
+
+
+def postgres_url() -> str | None:
+    """The SQLAlchemy URL (asyncpg driver) of the test PostgreSQL database, or None."""
+    return _service_url(POSTGRES_ENV, POSTGRES_PORT, DEFAULT_POSTGRES_URL)
+
+
+def redis_url() -> str | None:
+    """The URL of the Redis database the tests may flush, or None."""
+    return _service_url(REDIS_ENV, REDIS_PORT, DEFAULT_REDIS_URL)
