@@ -16,6 +16,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.commands import register_commands
 from bot.delivery import Delivery
 from bot.i18n import DeskI18n, make_i18n
 from bot.middlewares import ErrorMiddleware, PeopleMiddleware, UpdateMiddleware
@@ -150,6 +151,8 @@ async def run(settings: Settings, policy: Policy) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
+        await register_commands(app.bot, app.i18n, staff_chats(settings, policy),
+                                policy.staff_language)
         sender_task = asyncio.create_task(app.sender.run(stop))
         scheduler_task = asyncio.create_task(app.scheduler.run(stop))
         if settings.webhook_url:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from aiogram.utils.i18n import I18n
@@ -16,6 +18,15 @@ LANGUAGES = ("en", "ru")
 
 class DeskI18n(I18n):
     """aiogram's I18n that also loads a catalog whose .mo was not compiled (a source checkout)."""
+
+    @contextmanager
+    def context(self) -> Iterator[I18n]:
+        """Make this the current I18n for aiogram's `gettext` (registered under I18n itself)."""
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         """Load every locale: the compiled .mo, or the .po compiled in memory."""

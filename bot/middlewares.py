@@ -15,6 +15,7 @@ from bot.i18n import DeskI18n, pick_language
 from bot.outbox import OutboxSender
 from domain.clock import Clock
 from domain.policy import Policy
+from storage.fsm import within_update
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ class UpdateMiddleware(BaseMiddleware):
                 log.info("update %s was already processed", event.update_id)
                 return None
             data["uow"] = uow
-            result = await handler(event, data)
+            with within_update(uow.session):
+                result = await handler(event, data)
             await uow.updates.record(event.update_id, self.clock.now())
             await uow.commit()
         if not lock.locked() and len(self._locks) > 10_000:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -12,38 +14,65 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import FsmRow
 
+_UPDATE_SESSION: ContextVar[AsyncSession | None] = ContextVar("fsm_update_session",
+                                                              default=None)
+
+
+@contextmanager
+def within_update(session: AsyncSession) -> Iterator[None]:
+    """While an update is handled, its state changes join the update's own transaction."""
+    token = _UPDATE_SESSION.set(session)
+    try:
+        yield
+    finally:
+        _UPDATE_SESSION.reset(token)
+
 
 class SqlStorage(BaseStorage):
-    """Conversation state and data per chat and user, one row each, committed at once."""
+    """Conversation state and data per chat and user, one row each.
+
+    Inside an update (see `within_update`) the state is written in the update's transaction, so
+    the intake's step and what it caused are saved together or not at all; elsewhere each
+    change commits at once.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
         self.keys = DefaultKeyBuilder(with_destiny=True)
 
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[tuple[AsyncSession, bool]]:
+        shared = _UPDATE_SESSION.get()
+        if shared is not None:
+            yield shared, False
+            return
+        async with self.sessions() as own:
+            yield own, True
+
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         """Set the state for the key (None clears it)."""
         value = state.state if isinstance(state, State) else state
-        async with self.sessions() as session:
+        async with self._session() as (session, own):
             row = await self._row(session, key)
             row.state = value
-            await session.commit()
+            await (session.commit() if own else session.flush())
 
     async def get_state(self, key: StorageKey) -> str | None:
         """The current state for the key."""
-        async with self.sessions() as session:
+        async with self._session() as (session, _):
             row = await session.get(FsmRow, self.keys.build(key))
             return None if row is None else row.state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         """Replace the data for the key."""
-        async with self.sessions() as session:
+        async with self._session() as (session, own):
             row = await self._row(session, key)
             row.data = json.dumps(dict(data), ensure_ascii=False)
-            await session.commit()
+            await (session.commit() if own else session.flush())
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         """The data for the key (a fresh dict)."""
-        async with self.sessions() as session:
+        async with self._session() as (session, _):
             row = await session.get(FsmRow, self.keys.build(key))
             return {} if row is None else dict(json.loads(row.data))
 

@@ -1,0 +1,92 @@
+"""Runs the real dispatcher, outbox sender and scheduler against the fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from contextlib import AsyncExitStack
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.app import App, build_app
+from bot.pacing import SendLimits
+from bot.settings import Settings
+from domain.policy import Policy
+from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.plugin import STAFF_CHAT_ID, TOKEN
+
+NO_LIMITS = SendLimits(0.0, 0.0, 0.0)
+
+
+class MovableClock:
+    """Real time plus an offset the test can move forward (timers stay real)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        """The shifted current time, aware UTC."""
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        """Jump forward."""
+        self.offset += delta
+
+
+class RunningDesk:
+    """One bot process: polling, outbox sender and scheduler as tasks on this loop."""
+
+    def __init__(self, api: FakeBotAPI, database_url: str, policy: Policy,
+                 clock: MovableClock, limits: SendLimits = NO_LIMITS) -> None:
+        self.api = api
+        self.settings = Settings(bot_token=TOKEN, staff_chat_id=STAFF_CHAT_ID,
+                                 database_url=database_url, telegram_api_url=api.base_url)
+        self.policy = policy
+        self.clock = clock
+        self.limits = limits
+        self.app: App | None = None
+        self._stack: AsyncExitStack | None = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def start(self) -> RunningDesk:
+        """Start polling, the sender and the scheduler."""
+        self._stack = AsyncExitStack()
+        self.app = await self._stack.enter_async_context(
+            build_app(self.settings, self.policy, clock=self.clock, limits=self.limits))
+        self.app.scheduler.interval = 0.05
+        self._stop = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self.app.dispatcher.start_polling(
+                self.app.bot, handle_signals=False, close_bot_session=False, polling_timeout=1)),
+            asyncio.create_task(self.app.sender.run(self._stop)),
+            asyncio.create_task(self.app.scheduler.run(self._stop)),
+        ]
+        return self
+
+    async def stop(self) -> None:
+        """Stop gracefully: polling ends, the outbox drains, everything closes."""
+        if self.app is None or self._stack is None:
+            return
+        self._stop.set()
+        with contextlib.suppress(RuntimeError):  # polling already stopped
+            await self.app.dispatcher.stop_polling()
+        await asyncio.gather(*self._tasks)
+        await self._stack.aclose()
+        self.app = None
+
+    async def restart(self) -> None:
+        """Stop and start again on the same database (a restart of the bot)."""
+        await self.stop()
+        await self.start()
+
+
+def test_policy(base: Policy, **changes: Any) -> Policy:
+    """The default policy with some fields changed."""
+    return replace(base, **changes)
+
+
+def press(api: FakeBotAPI, user_id: int, message: dict[str, Any], label: str) -> str:
+    """Press the button whose label contains `label` on a bot message."""
+    return api.user_presses(user_id, message["chat"]["id"], message["message_id"], button=label)
