@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands import register_commands
 from bot.delivery import Delivery
+from bot.guards import ClientGuard, StaffGuard
 from bot.i18n import DeskI18n, make_i18n
 from bot.middlewares import ErrorMiddleware, PeopleMiddleware, UpdateMiddleware
 from bot.outbox import OutboxSender
@@ -27,7 +28,7 @@ from bot.settings import ConfigError, Settings
 from domain.clock import Clock, SystemClock
 from domain.desk import Desk
 from domain.policy import Policy
-from handlers import client, intake, staff
+from handlers import client, intake, other_channels, staff
 from storage.engine import make_engine, make_sessionmaker, schema_is_current, upgrade
 from storage.fsm import SqlStorage
 from storage.uow import UnitOfWorkFactory
@@ -129,10 +130,14 @@ def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: Desk
                             settings=settings, staff_chats=chats)
     dispatcher.update.outer_middleware(UpdateMiddleware(uow_factory, sender, clock))
     people = PeopleMiddleware(i18n, policy, chats, clock)
+    client_guard = ClientGuard(policy)
+    staff_guard = StaffGuard(chats, clock)
     for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
         observer.middleware(people)
         observer.middleware(ErrorMiddleware())
-    routers = (client.router, intake.router, staff.router)
+        observer.middleware(client_guard)
+        observer.middleware(staff_guard)
+    routers = (client.router, intake.router, other_channels.router, staff.router)
     for router in routers:
         # The routers are module-level; a process that builds a second dispatcher (the
         # tests do) must take them back from the first one.

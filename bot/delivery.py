@@ -34,6 +34,10 @@ class PermanentFailure(Exception):
     """A delivery that cannot succeed by retrying (the reason is shown to the staff)."""
 
 
+class NoChat(PermanentFailure):
+    """The client has no Telegram chat (registered from a phone call or e-mail, or erased)."""
+
+
 def _thread_gone(error: TelegramBadRequest) -> bool:
     text = error.message.lower()
     return "thread not found" in text or "topic_deleted" in text or "topic_id_invalid" in text
@@ -71,6 +75,8 @@ class Delivery:
         number = payload.get("ticket")
         if number is None or kind in (Kind.TOPIC_NOTICE, Kind.GENERAL_NOTICE):
             return
+        if isinstance(error, NoChat) and kind is Kind.CLIENT_NOTICE:
+            return  # nobody to tell: the staff registered this request for the client
         with self._staff_locale():
             if isinstance(error, TelegramForbiddenError):
                 reason = texts.reason_blocked()
@@ -235,9 +241,7 @@ class Delivery:
         source = payload["data"]["source"]
         async with self.uow_factory() as uow:
             links = await uow.links.by_staff_message(source["chat"], source["ids"][0])
-            agent = None
-            if self.policy.show_agent_name:
-                agent = payload["data"].get("agent")
+            agent = source.get("agent") if self.policy.show_agent_name else None
         header = f"<b>{escape(agent)}</b>:\n" if agent else ""
         for link in links:
             if link.direction == "out":
@@ -319,8 +323,7 @@ class Delivery:
     async def _client_chat(self, uow: SqlUnitOfWork, client_id: int) -> int:
         chat_id = await uow.clients.telegram_id(client_id)
         if chat_id is None:
-            raise PermanentFailure("the client has no Telegram chat (erased or from another "
-                                   "channel)")
+            raise NoChat("the client has no Telegram chat (erased or from another channel)")
         return chat_id
 
     def _staff_locale(self) -> Any:

@@ -80,6 +80,10 @@ def card(policy: Policy, ticket: Ticket, client: Client, lang: str, now: datetim
     ]
     if ticket.reopened_from:
         lines.append(_("Follows ticket #{number}").format(number=ticket.reopened_from))
+    if ticket.bug_ref:
+        lines.append(_("Bug tracker: {ref}").format(ref=escape(ticket.bug_ref)))
+    if ticket.problem_number:
+        lines.append(_("Incident of problem #{number}").format(number=ticket.problem_number))
     return "\n".join(lines)
 
 
@@ -157,6 +161,16 @@ def topic_notice(template: str, ticket: Ticket, client: Client, data: dict[str, 
     if template == "reopened":
         return "🔁 " + _("The client wrote again: ticket #{number} is reopened.").format(
             number=ticket.number)
+    if template == "ask_supervisor":
+        return "📣 " + _("The client asked for a supervisor.")
+    if template == "problem_solved":
+        return "🧩 " + _("Problem #{problem} is solved; the client was told.").format(
+            problem=data.get("problem"))
+    if template == "queue_offer":
+        agents = data.get("agents") or []
+        links = " ".join(f'<a href="tg://user?id={int(agent)}">{_("agent")}</a>'
+                         for agent in agents)  # type: ignore[union-attr]
+        return "📥 " + _("New ticket in your queue — press Take.") + " " + links
     if template == "rated":
         line = "⭐ " + _("The client rated #{number}: {score}/5").format(
             number=ticket.number, score=data.get("score"))
@@ -183,6 +197,10 @@ def general_notice(template: str, policy: Policy, ticket: Ticket, client: Client
                          "overdue.").format(which=_which(data.get("which")),
                                             number=ticket.number, who=who,
                                             subject=escape(ticket.subject)) + " " + mention
+    if template == "ask_supervisor":
+        return "📣 " + _("The client of #{number} ({who}: {subject}) asks for a "
+                        "supervisor.").format(number=ticket.number, who=who,
+                                              subject=escape(ticket.subject)) + " " + mention
     if template == "unassigned":
         return "🙋 " + _("#{number} ({who}: {subject}) has had no assignee for too "
                          "long.").format(number=ticket.number, who=who,
@@ -213,6 +231,16 @@ def client_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
         reason = escape(str(data.get("reason") or "—"))
         return "⛔ " + _("Request #{number} was declined. Reason: {reason}").format(
             number=number, reason=reason)
+    if template == "canned":
+        answer = next((item for item in policy.canned if item.name == data.get("name")), None)
+        body = answer.text.get(client.language) if answer else ""
+        agent = str(data.get("agent") or "")
+        header = f"<b>{escape(agent)}</b>:\n" if agent and policy.show_agent_name else ""
+        return header + escape(body)
+    if template == "problem_solved":
+        return "🧩 " + _("Good news about request #{number} ({subject}): the cause was found "
+                        "and fixed. Please check, and write here if it still happens.").format(
+            number=number, subject=escape(ticket.subject))
     if template == "autoclose_reminder":
         return "⏳ " + _("We are waiting for your answer on request #{number} ({subject}). "
                         "Without one it will be closed in {days} days.").format(

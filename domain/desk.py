@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain import timers
 from domain.clients import Client, Contract, check_contract
 from domain.clock import Clock
-from domain.errors import IllegalTransition, NotAllowed, TicketNotFound
+from domain.credentials import looks_like_credentials
+from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
 from domain.outgoing import Kind, Outgoing
 from domain.policy import FaqEntry, Policy
 from domain.ports import UnitOfWork
@@ -44,7 +45,8 @@ def _consequences(ticket: Ticket, wanted: Status, detail: str | None) -> list[Ou
         return [Outgoing(Kind.CLIENT_NOTICE, n, client, template="resolved")]
     if wanted is Status.CLOSED:
         return [Outgoing(Kind.CLIENT_NOTICE, n, client, template="closed",
-                         data={"auto": detail == "auto"}),
+                         data={"auto": detail == "auto",
+                               "credentials": ticket.credentials_seen}),
                 Outgoing(Kind.TOPIC_STATE, n, client, data={"action": "close"})]
     if wanted is Status.DECLINED:
         return [Outgoing(Kind.CLIENT_NOTICE, n, client, template="declined",
@@ -93,7 +95,8 @@ class Desk:
         today = self.clock.now().astimezone(ZoneInfo(self.policy.staff_timezone)).date()
         return check_contract(contract, today, given)
 
-    async def register(self, uow: UnitOfWork, client: Client, draft: Draft) -> Ticket:
+    async def register(self, uow: UnitOfWork, client: Client, draft: Draft,
+                       notify_client: bool = True) -> Ticket:
         """Turn a confirmed intake into a numbered ticket, its topic, card and acknowledgement."""
         now = self.clock.now()
         number = await uow.tickets.next_number()
@@ -108,13 +111,16 @@ class Desk:
             resolution_due=due.resolution, last_client_message_at=now,
         )
         ticket.open(Actor("client", client.id, client.name), now, draft.description_text)
+        ticket.credentials_seen = looks_like_credentials(draft.description_text)
+        await self._offer_to_queue(uow, ticket, now)
         await uow.tickets.add(ticket)
         await self._put(uow, now, Outgoing(Kind.CARD, number, client.id))
         for source in draft.description:
             await self._put(uow, now, Outgoing(Kind.COPY_TO_TOPIC, number, client.id,
                                                data={"source": dict(source)}))
-        await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, number, client.id,
-                                           template="acknowledged"))
+        if notify_client:
+            await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, number, client.id,
+                                               template="acknowledged"))
         if draft.special:
             await self._put(uow, now, Outgoing(Kind.GENERAL_NOTICE, number, client.id,
                                                template="special_request"))
@@ -139,6 +145,8 @@ class Desk:
         if not ticket.status.is_open:
             ticket = await self._reopen_or_follow(uow, client, ticket, now)
             changed = True
+        if looks_like_credentials(str(source.get("html", ""))):
+            ticket.credentials_seen = True
         paused_at = ticket.paused_since
         if ticket.client_wrote(actor, now):
             changed = True
@@ -164,6 +172,8 @@ class Desk:
         if not ticket.status.is_open:
             raise NotAllowed("closed")
         events = ticket.agent_replied(agent, now)
+        if looks_like_credentials(str(source.get("html", ""))):
+            ticket.credentials_seen = True
         await uow.tickets.save(ticket)
         await self._put(uow, now, Outgoing(
             Kind.COPY_TO_CLIENT, ticket.number, ticket.client_id,
@@ -191,6 +201,21 @@ class Desk:
         for item in _consequences(ticket, wanted, detail):
             await self._put(uow, now, item)
         await self._set_timers(uow, ticket)
+        if wanted in (Status.RESOLVED, Status.CLOSED):
+            await self._notify_incidents(uow, ticket, now)
+
+    async def _notify_incidents(self, uow: UnitOfWork, problem: Ticket, now: datetime) -> None:
+        """A problem is solved: every linked incident's client and topic hear of it."""
+        for incident in await uow.tickets.incidents_of(problem.number):
+            if not incident.status.is_open or incident.number == problem.number:
+                continue
+            data = {"problem": problem.number}
+            await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, incident.number,
+                                               incident.client_id, template="problem_solved",
+                                               data=data))
+            await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, incident.number,
+                                               incident.client_id, template="problem_solved",
+                                               data=data))
 
     async def client_confirms(self, uow: UnitOfWork, client: Client, ticket: Ticket,
                               solved: bool) -> None:
@@ -217,6 +242,141 @@ class Desk:
         await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, ticket.number, client.id,
                                            template="rated",
                                            data={"score": score, "comment": comment or ""}))
+
+    async def assign(self, uow: UnitOfWork, ticket: Ticket, agent: Actor, by: Actor) -> None:
+        """Give the ticket to an agent (the supervisor reassigns, or an agent takes it)."""
+        if not ticket.status.is_open:
+            raise TicketClosed(str(ticket.number))
+        now = self.clock.now()
+        if agent.ref == ticket.assignee_id:
+            return
+        ticket.note("assigned", by, now, agent.name)
+        ticket.assignee_id, ticket.assignee_name = agent.ref, agent.name
+        if ticket.status in (Status.NEW, Status.REOPENED):
+            ticket.move(Status.IN_PROGRESS, by, now)
+        await self._changed(uow, ticket, now)
+
+    async def link_bug(self, uow: UnitOfWork, ticket: Ticket, reference: str,
+                       by: Actor) -> None:
+        """Link an issue of the external bug tracker (shown on the card)."""
+        now = self.clock.now()
+        ticket.note("bug", by, now, reference)
+        ticket.bug_ref = reference
+        await self._changed(uow, ticket, now)
+
+    async def link_problem(self, uow: UnitOfWork, ticket: Ticket, problem_number: int,
+                           by: Actor) -> Ticket:
+        """Make the ticket an incident of a problem ticket (one cause, many incidents)."""
+        problem = await uow.tickets.get(problem_number)
+        if problem is None or problem_number == ticket.number:
+            raise TicketNotFound(str(problem_number))
+        if problem.problem_number is not None:
+            raise NotAllowed("the problem is itself an incident")
+        now = self.clock.now()
+        ticket.note("problem", by, now, f"#{problem_number}")
+        ticket.problem_number = problem_number
+        await self._changed(uow, ticket, now)
+        return problem
+
+    async def change_queue(self, uow: UnitOfWork, ticket: Ticket, queue: str,
+                           by: Actor) -> None:
+        """Move the ticket to another queue."""
+        self.policy.queue(queue)  # KeyError for an unknown queue
+        if queue == ticket.queue:
+            return
+        now = self.clock.now()
+        ticket.note("queue", by, now, queue)
+        ticket.queue = queue
+        await self._offer_to_queue(uow, ticket, now)
+        await self._changed(uow, ticket, now)
+
+    async def send_canned(self, uow: UnitOfWork, ticket: Ticket, name: str,
+                          agent: Actor) -> None:
+        """Send a prepared answer to the client (counts as an agent's reply)."""
+        answer = next((item for item in self.policy.canned if item.name == name), None)
+        if answer is None:
+            raise KeyError(name)
+        if not ticket.status.is_open:
+            raise TicketClosed(str(ticket.number))
+        now = self.clock.now()
+        events = ticket.agent_replied(agent, now)
+        await uow.tickets.save(ticket)
+        await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, ticket.number, ticket.client_id,
+                                           template="canned",
+                                           data={"name": name, "agent": agent.name}))
+        if events:
+            await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, ticket.client_id))
+            await self._set_timers(uow, ticket)
+
+    async def ask_supervisor(self, uow: UnitOfWork, client: Client, ticket: Ticket) -> None:
+        """The client calls the supervisor in (once a day per ticket)."""
+        now = self.clock.now()
+        if not ticket.status.is_open:
+            raise TicketClosed(str(ticket.number))
+        last = ticket.supervisor_asked_at
+        if last is not None and now - last < timedelta(days=1):
+            raise NotAllowed("once a day")
+        ticket.supervisor_asked_at = now
+        ticket.note("supervisor", Actor("client", client.id, client.name), now)
+        await uow.tickets.save(ticket)
+        await self._put(uow, now, Outgoing(Kind.GENERAL_NOTICE, ticket.number, client.id,
+                                           template="ask_supervisor"))
+        await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, ticket.number, client.id,
+                                           template="ask_supervisor"))
+
+    async def open_for(self, uow: UnitOfWork, client: Client, contract: Contract | None,
+                       subject: str, agent: Actor, solved: bool,
+                       notify_client: bool) -> Ticket:
+        """Register a request that came by phone or e-mail; optionally solved on first contact.
+
+        A client without a Telegram chat is not notified.
+        """
+        kinds = [kind.key for kind in self.policy.request_types]
+        levels = [level.key for level in self.policy.priorities]
+        draft = Draft(
+            sla_level=contract.sla_level if contract else self.policy.lowest_sla_level.key,
+            request_type="other" if "other" in kinds else kinds[-1],
+            priority="normal" if "normal" in levels else levels[len(levels) // 2],
+            subject=subject[: self.policy.subject_max_length],
+            contract_number=contract.number if contract else None,
+            customer=contract.customer if contract else None,
+            description_text=f"registered by {agent.name}")
+        ticket = await self.register(uow, client, draft, notify_client=notify_client)
+        ticket.note("channel", agent, self.clock.now(), "phone/e-mail")
+        await self.take(uow, ticket, agent)
+        if solved:
+            await self.move(uow, ticket, Status.CLOSED, agent, "solved on first contact")
+        return ticket
+
+    async def ban(self, uow: UnitOfWork, client: Client, banned: bool, by: Actor) -> None:
+        """Stop (or resume) relaying a client; they are told once when they next write."""
+        client.banned = banned
+        await uow.clients.save(client)
+        await uow.clients.set_ban_notified(client.id, False)
+
+    async def _changed(self, uow: UnitOfWork, ticket: Ticket, now: datetime) -> None:
+        await uow.tickets.save(ticket)
+        await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, ticket.client_id))
+        await self._set_timers(uow, ticket)
+
+    async def _offer_to_queue(self, uow: UnitOfWork, ticket: Ticket, now: datetime) -> None:
+        """A queue with agents gets the ticket offered, or assigned round-robin."""
+        try:
+            queue = self.policy.queue(ticket.queue)
+        except KeyError:
+            return
+        if not queue.agents or ticket.assignee_id is not None:
+            return
+        if queue.round_robin:
+            turn = await uow.tickets.bump_counter(f"queue:{queue.key}")
+            agent_id = queue.agents[(turn - 1) % len(queue.agents)]
+            name = await uow.agents.name_of(agent_id) or str(agent_id)
+            ticket.assignee_id, ticket.assignee_name = agent_id, name
+            ticket.note("assigned", Actor.system(), now, name)
+            return
+        await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, ticket.number, ticket.client_id,
+                                           template="queue_offer",
+                                           data={"agents": list(queue.agents)}))
 
     async def fire(self, uow: UnitOfWork, ticket: Ticket, kind: str) -> None:
         """A timer came due: warn, escalate, remind or close."""

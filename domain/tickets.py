@@ -108,6 +108,10 @@ class Ticket:
     paused_business: timedelta = timedelta(0)
     last_client_message_at: datetime | None = None
     reopened_from: int | None = None
+    bug_ref: str | None = None
+    problem_number: int | None = None
+    credentials_seen: bool = False
+    supervisor_asked_at: datetime | None = None
     events: list[TicketEvent] = field(default_factory=list)
 
     def move(self, wanted: Status, actor: Actor, at: datetime,

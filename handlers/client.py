@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.texts import status_title
 from domain.clients import Client
 from domain.desk import Desk, pick_ticket
-from domain.errors import IllegalTransition, NotAllowed, TicketNotFound
+from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
 from domain.tickets import Ticket
 from handlers import keyboards_client as kb
 from handlers.callbacks import LangCb, TicketCb
@@ -102,7 +102,7 @@ async def one_ticket(message: Message, command: CommandObject, client: Client, d
         _("Status: {status}").format(status=status_title(ticket.status)),
         _("Priority: {priority}").format(
             priority=escape(desk.policy.priority(ticket.priority).title.get(client.language))),
-    )))
+    )), reply_markup=kb.ticket_actions(ticket.number) if ticket.status.is_open else None)
 
 
 @router.message(StateFilter(None), ~F.text.startswith("/"))
@@ -247,3 +247,32 @@ async def rating_comment(message: Message, state: FSMContext, client: Client, de
     except (TicketNotFound, NotAllowed, IllegalTransition):
         return
     await message.answer(_("Thank you, we will take it into account."))
+
+
+@router.callback_query(TicketCb.filter(F.action == "askv"))
+async def ask_supervisor(query: CallbackQuery, callback_data: TicketCb, client: Client,
+                         desk: Desk, uow: SqlUnitOfWork) -> None:
+    """"Ask supervisor": the supervisors are called in (once a day per ticket)."""
+    try:
+        ticket = await desk.ticket_of_client(uow, client, callback_data.number)
+        await desk.ask_supervisor(uow, client, ticket)
+    except TicketNotFound:
+        await query.answer(_("You have no request #{number}.").format(
+            number=callback_data.number), show_alert=True)
+        return
+    except TicketClosed:
+        await query.answer(_("Request #{number} is closed.").format(
+            number=callback_data.number), show_alert=True)
+        return
+    except NotAllowed:
+        await query.answer(_("The supervisor was already asked about this request today."),
+                           show_alert=True)
+        return
+    await query.answer(_("The supervisor has been asked to look at request #{number}.").format(
+        number=callback_data.number), show_alert=True)
+
+
+@router.callback_query(TicketCb.filter())
+async def not_for_clients(query: CallbackQuery) -> None:
+    """A staff button outside the staff group (a forwarded card): refused."""
+    await query.answer(_("Only the support staff can use these buttons."), show_alert=True)

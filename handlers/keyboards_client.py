@@ -125,6 +125,8 @@ def languages() -> InlineKeyboardMarkup:
 def for_notice(template: str, ticket_number: int) -> InlineKeyboardMarkup | None:
     """The buttons under a notice about a ticket (confirm the fix, rate, …)."""
     builder = InlineKeyboardBuilder()
+    if template == "acknowledged":
+        return ticket_actions(ticket_number)
     if template == "resolved":
         builder.button(text="👍 " + _("Yes, solved"),
                        callback_data=TicketCb(action="solved", number=ticket_number))
@@ -138,3 +140,11 @@ def for_notice(template: str, ticket_number: int) -> InlineKeyboardMarkup | None
                                                   value=str(score)))
         return builder.adjust(5).as_markup()
     return None
+
+
+def ticket_actions(ticket_number: int) -> InlineKeyboardMarkup:
+    """What a client can do with an open ticket."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text="📣 " + _("Ask supervisor"),
+                   callback_data=TicketCb(action="askv", number=ticket_number))
+    return builder.as_markup()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import texts
 from domain.desk import Desk
-from domain.errors import IllegalTransition, NotAllowed
+from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
 from domain.tickets import Actor, Status, Ticket
 from handlers import keyboards_staff as kb
 from handlers.callbacks import TicketCb
@@ -23,13 +27,20 @@ router.edited_message.filter(StaffChat())
 router.callback_query.filter(StaffChat())
 
 MOVES = {"wclient": Status.WAITING_CLIENT, "wthird": Status.WAITING_THIRD_PARTY,
-         "resolved": Status.RESOLVED, "second": Status.SECOND_LINE, "close": Status.CLOSED,
-         "decline": Status.DECLINED}
+         "resolved": Status.RESOLVED, "second": Status.SECOND_LINE, "close": Status.CLOSED}
+TICKET_COMMANDS = ("take", "assign", "priority", "status", "close", "decline", "history",
+                   "canned", "queue", "bug", "link", "ban", "unban")
 
 
-def agent_of(message: Message | CallbackQuery) -> Actor:
+class Declining(StatesGroup):
+    """An agent pressed Decline: the next message is the reason."""
+
+    reason = State()
+
+
+def agent_of(event: Message | CallbackQuery) -> Actor:
     """The acting agent."""
-    user = message.from_user
+    user = event.from_user
     if user is None:
         return Actor("agent", None, "?")
     return Actor("agent", user.id, user.full_name)
@@ -47,47 +58,210 @@ async def ticket_here(message: Message, uow: SqlUnitOfWork) -> Ticket | None:
     return None if number is None else await uow.tickets.get(number)
 
 
-@router.message(Command("note"))
-async def note(message: Message) -> None:
-    """/note stays in the staff group: nothing to do."""
-
-
-@router.message(Command("history"))
-async def history(message: Message, uow: SqlUnitOfWork, desk: Desk) -> None:
-    """/history: the ticket's events."""
+@router.message(Command(*TICKET_COMMANDS))
+async def ticket_command(message: Message, command: CommandObject, uow: SqlUnitOfWork,
+                         desk: Desk, state: FSMContext) -> None:
+    """A command about the ticket of this topic."""
     ticket = await ticket_here(message, uow)
     if ticket is None:
         await message.reply(_("Use this command inside a ticket's topic."))
         return
-    events = await uow.tickets.history(ticket.number)
-    await message.reply(texts.history(events, desk.policy.staff_timezone))
-
-
-@router.message(Command("take"))
-async def take_command(message: Message, uow: SqlUnitOfWork, desk: Desk) -> None:
-    """/take: the agent takes the ticket."""
-    ticket = await ticket_here(message, uow)
-    if ticket is None:
-        await message.reply(_("Use this command inside a ticket's topic."))
-        return
-    await desk.take(uow, ticket, agent_of(message))
-
-
-@router.message(Command("status"))
-async def status_command(message: Message, command: CommandObject, uow: SqlUnitOfWork,
-                         desk: Desk) -> None:
-    """/status NAME: move the ticket (in_progress, waiting_client, resolved, …)."""
-    ticket = await ticket_here(message, uow)
-    if ticket is None:
-        await message.reply(_("Use this command inside a ticket's topic."))
-        return
+    args = (command.args or "").strip()
+    agent = agent_of(message)
     try:
-        wanted = Status((command.args or "").strip().lower())
+        await _TICKET_ACTIONS[command.command](message, args, ticket, agent, uow, desk, state)
+    except IllegalTransition:
+        await message.reply(_("Not possible: the ticket is {status}.").format(
+            status=texts.status_title(ticket.status)))
+    except TicketClosed:
+        await message.reply(_("Ticket #{number} is closed.").format(number=ticket.number))
+
+
+async def _take(message: Message, args: str, ticket: Ticket, agent: Actor, uow: SqlUnitOfWork,
+                desk: Desk, state: FSMContext) -> None:
+    await desk.take(uow, ticket, agent)
+
+
+async def _assign(message: Message, args: str, ticket: Ticket, agent: Actor,
+                  uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+    target = await _named_agent(message, args, uow)
+    if target is None:
+        await message.reply(_("Usage: /assign @username (an agent who wrote in this group), "
+                              "or reply to the agent's message with /assign."))
+        return
+    await desk.assign(uow, ticket, target, agent)
+
+
+async def _named_agent(message: Message, args: str, uow: SqlUnitOfWork) -> Actor | None:
+    for entity in message.entities or ():
+        if entity.type == "text_mention" and entity.user is not None:
+            return Actor("agent", entity.user.id, entity.user.full_name)
+    if args.startswith("@"):
+        found = await uow.agents.by_username(args.split(maxsplit=1)[0])
+        return None if found is None else Actor("agent", found[0], found[1])
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and not reply.from_user.is_bot and (
+            reply.forum_topic_created is None):
+        return Actor("agent", reply.from_user.id, reply.from_user.full_name)
+    return None
+
+
+async def _priority(message: Message, args: str, ticket: Ticket, agent: Actor,
+                    uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+    keys = {level.key for level in desk.policy.priorities}
+    if args.lower() in keys:
+        await desk.change_priority(uow, ticket, args.lower(), agent)
+        return
+    await message.reply(_("New priority for #{number}:").format(number=ticket.number),
+                        reply_markup=kb.priorities(desk.policy, ticket,
+                                                   desk.policy.staff_language))
+
+
+async def _status(message: Message, args: str, ticket: Ticket, agent: Actor,
+                  uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+    try:
+        wanted = Status(args.lower())
     except ValueError:
         await message.reply(_("Usage: /status {names}").format(
             names=" | ".join(status.value for status in Status)))
         return
-    await _move(message, uow, desk, ticket, wanted, agent_of(message))
+    if wanted is Status.DECLINED:
+        await _decline(message, "", ticket, agent, uow, desk, state)
+        return
+    await desk.move(uow, ticket, wanted, agent)
+
+
+async def _close(message: Message, args: str, ticket: Ticket, agent: Actor,
+                 uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+    await desk.move(uow, ticket, Status.CLOSED, agent, args or None)
+
+
+async def _decline(message: Message, args: str, ticket: Ticket, agent: Actor,
+                   uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+    if args:
+        await desk.move(uow, ticket, Status.DECLINED, agent, args)
+        return
+    await ask_decline_reason(message, ticket, state)
+
+
+async def ask_decline_reason(message: Message, ticket: Ticket, state: FSMContext) -> None:
+    """Ask the agent why the ticket is declined (the client will read it)."""
+    if not ticket.status.is_open:
+        raise IllegalTransition(ticket.status.value, Status.DECLINED.value)
+    await state.set_state(Declining.reason)
+    await state.update_data(declining=ticket.number)
+    await message.answer(_("Why is #{number} declined? Your next message here is the reason "
+                           "the client will read (/cancel to keep the ticket).").format(
+                               number=ticket.number),
+                         message_thread_id=message.message_thread_id)
+
+
+async def _history(message: Message, args: str, ticket: Ticket, agent: Actor,
+                   uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+    events = await uow.tickets.history(ticket.number)
+    text = texts.history(events, desk.policy.staff_timezone)
+    await message.reply(text if len(text) <= 4000 else text[:3990] + "\n…")
+
+
+async def _canned(message: Message, args: str, ticket: Ticket, agent: Actor,
+                  uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+    names = [item.name for item in desk.policy.canned]
+    if args not in names:
+        await message.reply(_("Canned answers: {names}").format(
+            names=escape(", ".join(names) or "—")))
+        return
+    await desk.send_canned(uow, ticket, args, agent)
+
+
+async def _queue(message: Message, args: str, ticket: Ticket, agent: Actor,
+                 uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+    keys = [queue.key for queue in desk.policy.queues]
+    if args not in keys:
+        await message.reply(_("Queues: {names}").format(names=escape(", ".join(keys))))
+        return
+    await desk.change_queue(uow, ticket, args, agent)
+
+
+async def _bug(message: Message, args: str, ticket: Ticket, agent: Actor, uow: SqlUnitOfWork,
+               desk: Desk, state: FSMContext) -> None:
+    if not args or len(args) > 500:
+        await message.reply(_("Usage: /bug 4711 or /bug https://tracker.example.com/4711"))
+        return
+    await desk.link_bug(uow, ticket, args.split(maxsplit=1)[0], agent)
+
+
+async def _link(message: Message, args: str, ticket: Ticket, agent: Actor, uow: SqlUnitOfWork,
+                desk: Desk, state: FSMContext) -> None:
+    digits = args.lstrip("#")
+    if not digits.isdigit():
+        await message.reply(_("Usage: /link 1017 (the problem ticket's number)"))
+        return
+    try:
+        await desk.link_problem(uow, ticket, int(digits), agent)
+    except TicketNotFound:
+        await message.reply(_("There is no other ticket #{number}.").format(number=digits))
+    except NotAllowed:
+        await message.reply(_("#{number} is itself an incident of another problem.").format(
+            number=digits))
+
+
+async def _ban(message: Message, args: str, ticket: Ticket, agent: Actor, uow: SqlUnitOfWork,
+               desk: Desk, state: FSMContext) -> None:
+    client = await uow.clients.get(ticket.client_id)
+    if client is None:
+        return
+    banned = message.text is not None and message.text.lstrip().lower().startswith("/ban")
+    await desk.ban(uow, client, banned, agent)
+    await message.reply((_("The client of #{number} is banned: their messages are no longer "
+                           "relayed.") if banned else
+                          _("The client of #{number} is unbanned.")).format(number=ticket.number))
+
+
+_TICKET_ACTIONS = {
+    "take": _take, "assign": _assign, "priority": _priority, "status": _status,
+    "close": _close, "decline": _decline, "history": _history, "canned": _canned,
+    "queue": _queue, "bug": _bug, "link": _link, "ban": _ban, "unban": _ban,
+}
+
+
+@router.message(Command("find"))
+async def find(message: Message, command: CommandObject, uow: SqlUnitOfWork,
+               desk: Desk) -> None:
+    """/find TEXT: tickets by number, subject, customer or contract."""
+    query = (command.args or "").strip()
+    if len(query) < 2:
+        await message.reply(_("Usage: /find login or /find 1042 or /find ACME"))
+        return
+    found = await uow.tickets.search(query, limit=15)
+    if not found:
+        await message.reply(_("Nothing found."))
+        return
+    lines = [f"#{t.number} · {escape(t.customer or '—')} · {escape(t.subject)} — "
+             f"{texts.status_title(t.status)}" for t in found]
+    await message.reply("\n".join(lines))
+
+
+@router.message(Command("cancel"), Declining.reason)
+async def cancel_decline(message: Message, state: FSMContext) -> None:
+    """The agent changed their mind about declining."""
+    await state.clear()
+    await message.reply(_("Not declined."))
+
+
+@router.message(Declining.reason, F.text, ~F.text.startswith("/"))
+async def decline_reason(message: Message, state: FSMContext, uow: SqlUnitOfWork,
+                         desk: Desk) -> None:
+    """The reason for declining; the client reads it."""
+    number = (await state.get_data()).get("declining")
+    await state.clear()
+    ticket = await uow.tickets.get(int(number or 0))
+    if ticket is None:
+        return
+    try:
+        await desk.move(uow, ticket, Status.DECLINED, agent_of(message), message.text)
+    except IllegalTransition:
+        await message.reply(_("Not possible: the ticket is {status}.").format(
+            status=texts.status_title(ticket.status)))
 
 
 @router.message(F.text.startswith("/"))
@@ -99,6 +273,8 @@ async def other_command(message: Message) -> None:
 async def agent_message(message: Message, uow: SqlUnitOfWork, desk: Desk) -> None:
     """An agent's message in a ticket's topic reaches the client (unless it is a note)."""
     if message.from_user is None or message.from_user.is_bot:
+        return
+    if message.forum_topic_created or message.forum_topic_closed or message.pinned_message:
         return
     if (message.text or message.caption or "").startswith(desk.policy.note_prefix):
         return
@@ -119,54 +295,49 @@ async def agent_edit(message: Message, uow: SqlUnitOfWork, desk: Desk) -> None:
     for link in links[:1]:
         ticket = await uow.tickets.get(link.ticket_number)
         if ticket is not None and link.direction == "out":
-            source = source_of(message)
-            source_with_agent = {**source}
-            await desk.agent_edited(uow, ticket, source_with_agent)
+            source = dict(source_of(message))
+            if message.from_user is not None:
+                source["agent"] = message.from_user.full_name
+            await desk.agent_edited(uow, ticket, source)
 
 
 @router.callback_query(TicketCb.filter())
 async def card_button(query: CallbackQuery, callback_data: TicketCb, uow: SqlUnitOfWork,
-                      desk: Desk) -> None:
-    """A button of the ticket card."""
+                      desk: Desk, state: FSMContext) -> None:
+    """A button of the ticket card: acts on the ticket as it is now, or says why not."""
     ticket = await uow.tickets.get(callback_data.number)
     if ticket is None:
         await query.answer(_("No such ticket."), show_alert=True)
         return
     agent = agent_of(query)
     action = callback_data.action
-    if action == "take":
-        await desk.take(uow, ticket, agent)
-        await query.answer(_("Taken."))
-    elif action == "prio":
-        await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.reply(_("New priority for #{number}:").format(
-                number=ticket.number), reply_markup=kb.priorities(
-                    desk.policy, ticket, desk.policy.staff_language))
-    elif action == "setprio":
-        if callback_data.value not in {level.key for level in desk.policy.priorities}:
-            await query.answer()
-            return
-        await desk.change_priority(uow, ticket, callback_data.value, agent)
-        await query.answer(_("Priority changed."))
-        if isinstance(query.message, Message):
-            await query.message.delete()
-    elif action in MOVES:
-        try:
-            await desk.move(uow, ticket, MOVES[action], agent)
-        except IllegalTransition:
-            await query.answer(_("Not possible: the ticket is {status}.").format(
-                status=texts.status_title(ticket.status)), show_alert=True)
-            return
-        await query.answer(texts.status_title(MOVES[action]))
-    else:
-        await query.answer()
-
-
-async def _move(message: Message, uow: SqlUnitOfWork, desk: Desk, ticket: Ticket,
-                wanted: Status, agent: Actor) -> None:
     try:
-        await desk.move(uow, ticket, wanted, agent)
-    except IllegalTransition:
-        await message.reply(_("Not possible: the ticket is {status}.").format(
-            status=texts.status_title(ticket.status)))
+        if action == "take":
+            await desk.take(uow, ticket, agent)
+            await query.answer(_("Taken."))
+        elif action == "prio":
+            await query.answer()
+            if isinstance(query.message, Message):
+                await query.message.reply(_("New priority for #{number}:").format(
+                    number=ticket.number), reply_markup=kb.priorities(
+                        desk.policy, ticket, desk.policy.staff_language))
+        elif action == "setprio":
+            if callback_data.value not in {level.key for level in desk.policy.priorities}:
+                await query.answer()
+                return
+            await desk.change_priority(uow, ticket, callback_data.value, agent)
+            await query.answer(_("Priority changed."))
+            if isinstance(query.message, Message):
+                await query.message.delete()
+        elif action == "decline":
+            await query.answer()
+            if isinstance(query.message, Message):
+                await ask_decline_reason(query.message, ticket, state)
+        elif action in MOVES:
+            await desk.move(uow, ticket, MOVES[action], agent)
+            await query.answer(texts.status_title(MOVES[action]))
+        else:
+            await query.answer()
+    except (IllegalTransition, TicketClosed):
+        await query.answer(_("Not possible: the ticket is {status}.").format(
+            status=texts.status_title(ticket.status)), show_alert=True)

@@ -122,6 +122,10 @@ class TicketRow(Base):
     paused_business_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     last_client_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reopened_from: Mapped[int | None] = mapped_column(BigInteger)
+    bug_ref: Mapped[str | None] = mapped_column(String(512))
+    problem_number: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    credentials_seen: Mapped[bool] = mapped_column(Boolean, default=False)
+    supervisor_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     description: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -249,3 +253,13 @@ class DeflectionRow(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))
     faq_url: Mapped[str] = mapped_column(String(512))
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AgentRow(Base):
+    """A member of a staff group the bot has seen (for names, @mentions and assignment)."""
+
+    __tablename__ = "agents"
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(256))
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,13 +6,14 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clients import Client, Contract
 from domain.outgoing import Outgoing
 from domain.tickets import Actor, Status, Ticket, TicketEvent
 from storage.models import (
+    AgentRow,
     ClientRow,
     ContractRow,
     CounterRow,
@@ -28,7 +29,8 @@ _TICKET_FIELDS = (
     "number", "client_id", "subject", "request_type", "queue", "priority", "sla_level",
     "contract_number", "customer", "special", "assignee_id", "assignee_name", "created_at",
     "first_response_due", "resolution_due", "first_response_at", "resolved_at", "closed_at",
-    "paused_since", "last_client_message_at", "reopened_from",
+    "paused_since", "last_client_message_at", "reopened_from", "bug_ref", "problem_number",
+    "credentials_seen", "supervisor_asked_at",
 )
 
 
@@ -66,6 +68,21 @@ class ClientRepository:
             row.name, row.username = name, username
         return _client(row)
 
+    async def offline(self, name: str, contract_number: str | None, now: datetime) -> Client:
+        """A client known only from a phone call or an e-mail (no Telegram chat)."""
+        row = ClientRow(telegram_user_id=None, name=name, username=None, language="en",
+                        contract_number=contract_number, created_at=now)
+        self.session.add(row)
+        await self.session.flush()
+        return _client(row)
+
+    async def by_username(self, username: str) -> Client | None:
+        """A client by their Telegram @username."""
+        result = await self.session.execute(select(ClientRow).where(
+            func.lower(ClientRow.username) == username.lstrip("@").lower()))
+        row = result.scalars().first()
+        return None if row is None else _client(row)
+
     async def save(self, client: Client) -> None:
         """Store the client's changed fields."""
         row = await self.session.get(ClientRow, client.id)
@@ -75,6 +92,16 @@ class ClientRepository:
         row.timezone, row.contract_number = client.timezone, client.contract_number
         row.banned = client.banned
         await self.session.flush()
+
+    async def set_ban_notified(self, client_id: int, notified: bool) -> None:
+        """Remember whether a banned client was told."""
+        await self.session.execute(update(ClientRow).where(ClientRow.id == client_id)
+                                   .values(ban_notified=notified))
+
+    async def ban_notified(self, client_id: int) -> bool:
+        """Whether a banned client was told already."""
+        row = await self.session.get(ClientRow, client_id)
+        return bool(row and row.ban_notified)
 
     async def set_language(self, client_id: int, language: str) -> None:
         """Remember a language the client chose with /lang."""
@@ -199,6 +226,39 @@ class TicketRepository:
         result = await self.session.execute(query.order_by(TicketRow.number.desc()))
         return [self._ticket(row) for row in result.scalars()]
 
+    async def incidents_of(self, problem_number: int) -> list[Ticket]:
+        """The tickets linked to a problem ticket."""
+        result = await self.session.execute(
+            select(TicketRow).where(TicketRow.problem_number == problem_number)
+            .order_by(TicketRow.number))
+        return [self._ticket(row) for row in result.scalars()]
+
+    async def bump_counter(self, name: str) -> int:
+        """Add one to a named counter (created at 1) and return it."""
+        result = await self.session.execute(
+            update(CounterRow).where(CounterRow.name == name)
+            .values(value=CounterRow.value + 1).returning(CounterRow.value))
+        value = result.scalar_one_or_none()
+        if value is not None:
+            return int(value)
+        self.session.add(CounterRow(name=name, value=1))
+        await self.session.flush()
+        return 1
+
+    async def search(self, text: str, limit: int = 10) -> list[Ticket]:
+        """Tickets whose number, subject, customer or contract matches, newest first."""
+        needle = f"%{text.strip().lower()}%"
+        conditions = [func.lower(TicketRow.subject).like(needle),
+                      func.lower(TicketRow.customer).like(needle),
+                      func.lower(TicketRow.contract_number).like(needle)]
+        digits = text.strip().lstrip("#")
+        if digits.isdigit():
+            conditions.append(TicketRow.number == int(digits))
+        result = await self.session.execute(
+            select(TicketRow).where(or_(*conditions)).order_by(TicketRow.number.desc())
+            .limit(limit))
+        return [self._ticket(row) for row in result.scalars()]
+
     async def history(self, number: int) -> list[TicketEvent]:
         """Every event of a ticket, oldest first."""
         ticket_id = await self.id_of(number)
@@ -307,3 +367,33 @@ class RatingRepository:
             self.session.add(row)
         row.score, row.comment, row.agent_id, row.at = score, comment, agent_id, at
         await self.session.flush()
+
+
+class AgentRepository:
+    """Staff members the bot has seen."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def seen(self, user_id: int, name: str, username: str | None, now: datetime) -> None:
+        """Remember (or refresh) an agent."""
+        row = await self.session.get(AgentRow, user_id)
+        if row is None:
+            self.session.add(AgentRow(user_id=user_id, name=name, username=username,
+                                      last_seen=now))
+        elif (row.name, row.username) != (name, username) or (
+                now - row.last_seen > timedelta(hours=1)):
+            row.name, row.username, row.last_seen = name, username, now
+        await self.session.flush()
+
+    async def name_of(self, user_id: int) -> str | None:
+        """An agent's name."""
+        row = await self.session.get(AgentRow, user_id)
+        return None if row is None else row.name
+
+    async def by_username(self, username: str) -> tuple[int, str] | None:
+        """An agent's id and name by @username."""
+        result = await self.session.execute(select(AgentRow).where(
+            func.lower(AgentRow.username) == username.lstrip("@").lower()))
+        row = result.scalars().first()
+        return None if row is None else (row.user_id, row.name)

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories import (
+    AgentRepository,
     ClientRepository,
     ContractRepository,
     DeflectionRepository,
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
         self.updates = UpdateLog(session)
         self.deflections = DeflectionRepository(session)
         self.ratings = RatingRepository(session, self.tickets)
+        self.agents = AgentRepository(session)
 
     async def commit(self) -> None:
         """Make the changes durable."""

@@ -8,11 +8,12 @@ from datetime import date
 import pytest
 
 from domain.clients import Contract
-from domain.policy import default_policy
+from domain.policy import Policy, default_policy
 from storage.engine import make_engine, make_sessionmaker, upgrade
 from storage.uow import UnitOfWorkFactory
-from tests.e2e.harness import MovableClock, RunningDesk
+from tests.e2e.harness import DeskFactory, MovableClock, RunningDesk
 from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.plugin import STAFF_CHAT_ID
 
 CONTRACTS = [
     Contract("C-100", "ACME", "standard", None, False, "LIC-ACME-1"),
@@ -49,3 +50,24 @@ async def desk(fake_api: FakeBotAPI, sqlite_url: str,
         yield running
     finally:
         await running.stop()
+
+
+@pytest.fixture
+async def make_desk(fake_api: FakeBotAPI, sqlite_url: str,
+                    clock: MovableClock) -> AsyncIterator[DeskFactory]:
+    """Start a desk of the test's own (a policy, another staff chat); use instead of `desk`."""
+    started: list[RunningDesk] = []
+
+    async def start(policy: Policy | None = None,
+                    staff_chat_id: int = STAFF_CHAT_ID) -> RunningDesk:
+        await seed_contracts(sqlite_url)
+        running = await RunningDesk(fake_api, sqlite_url, policy or default_policy(), clock,
+                                    staff_chat_id=staff_chat_id).start()
+        started.append(running)
+        return running
+
+    try:
+        yield start
+    finally:
+        for running in started:
+            await running.stop()

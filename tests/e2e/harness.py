@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -38,9 +39,10 @@ class RunningDesk:
     """One bot process: polling, outbox sender and scheduler as tasks on this loop."""
 
     def __init__(self, api: FakeBotAPI, database_url: str, policy: Policy,
-                 clock: MovableClock, limits: SendLimits = NO_LIMITS) -> None:
+                 clock: MovableClock, limits: SendLimits = NO_LIMITS,
+                 staff_chat_id: int = STAFF_CHAT_ID) -> None:
         self.api = api
-        self.settings = Settings(bot_token=TOKEN, staff_chat_id=STAFF_CHAT_ID,
+        self.settings = Settings(bot_token=TOKEN, staff_chat_id=staff_chat_id,
                                  database_url=database_url, telegram_api_url=api.base_url)
         self.policy = policy
         self.clock = clock
@@ -82,9 +84,15 @@ class RunningDesk:
         await self.start()
 
 
+DeskFactory = Callable[..., Awaitable[RunningDesk]]  # the `make_desk` fixture
+
+
 def test_policy(base: Policy, **changes: Any) -> Policy:
     """The default policy with some fields changed."""
     return replace(base, **changes)
+
+
+test_policy.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test to collect
 
 
 def press(api: FakeBotAPI, user_id: int, message: dict[str, Any], label: str) -> str:

@@ -1,0 +1,116 @@
+"""Guards at the door: banned and flooding clients, and buttons pressed by non-staff."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from aiogram.utils.i18n import gettext as _
+
+from bot.middlewares import Handler
+from domain.clients import Client
+from domain.clock import Clock
+from domain.policy import Policy
+
+STAFF_STATUSES = frozenset({"creator", "administrator", "member", "restricted"})
+
+
+class ClientGuard(BaseMiddleware):
+    """A banned client is told once and not relayed; a flooding client is slowed down."""
+
+    def __init__(self, policy: Policy, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.policy = policy
+        self.monotonic = monotonic
+        self._recent: dict[int, deque[float]] = {}
+        self._warned: dict[int, float] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject,
+                       data: dict[str, Any]) -> Any:
+        client: Client | None = data.get("client")
+        if client is None:
+            return await handler(event, data)
+        if client.banned:
+            uow = data["uow"]
+            if not await uow.clients.ban_notified(client.id):
+                await uow.clients.set_ban_notified(client.id, True)
+                await _tell(event, _("The support desk no longer accepts your messages."))
+            elif isinstance(event, CallbackQuery):
+                await event.answer()
+            return None
+        if isinstance(event, Message) and self._flooding(client.id):
+            if self._notice_due(client.id):
+                await event.answer(_("You are sending messages too fast, so the last ones were "
+                                     "not passed on. Please wait a minute and send them "
+                                     "again."))
+            return None
+        return await handler(event, data)
+
+    def _flooding(self, client_id: int) -> bool:
+        """Too many messages in the window: refuse them (the client is told once a window)."""
+        now = self.monotonic()
+        window = self.policy.flood_window.total_seconds()
+        recent = self._recent.setdefault(client_id, deque())
+        while recent and recent[0] <= now - window:
+            recent.popleft()
+        if len(recent) < self.policy.flood_limit:
+            recent.append(now)
+            return False
+        return True
+
+    def _notice_due(self, client_id: int) -> bool:
+        """Whether the flooding client should be told now (once per window)."""
+        now = self.monotonic()
+        last = self._warned.get(client_id)
+        if last is not None and now - last < self.policy.flood_window.total_seconds():
+            return False
+        self._warned[client_id] = now
+        return True
+
+
+async def _tell(event: TelegramObject, text: str) -> None:
+    if isinstance(event, Message):
+        await event.answer(text)
+    elif isinstance(event, CallbackQuery):
+        await event.answer(text, show_alert=True)
+
+
+class StaffGuard(BaseMiddleware):
+    """In staff groups: only members act (checked with Telegram, cached), and agents are
+    remembered for names and /assign @username."""
+
+    def __init__(self, staff_chats: frozenset[int], clock: Clock, ttl: float = 300.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.staff_chats = staff_chats
+        self.clock = clock
+        self.ttl = ttl
+        self.monotonic = monotonic
+        self._members: dict[tuple[int, int], tuple[bool, float]] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject,
+                       data: dict[str, Any]) -> Any:
+        chat = data.get("event_chat")
+        user: User | None = data.get("event_from_user")
+        if chat is None or chat.id not in self.staff_chats or user is None or user.is_bot:
+            return await handler(event, data)
+        if isinstance(event, CallbackQuery) and not await self._is_member(
+                data["bot"], chat.id, user.id):
+            await event.answer(_("Only the support staff can use these buttons."),
+                               show_alert=True)
+            return None
+        await data["uow"].agents.seen(user.id, user.full_name, user.username, self.clock.now())
+        return await handler(event, data)
+
+    async def _is_member(self, bot: Bot, chat_id: int, user_id: int) -> bool:
+        key = (chat_id, user_id)
+        cached = self._members.get(key)
+        now = self.monotonic()
+        if cached is not None and now - cached[1] < self.ttl:
+            return cached[0]
+        member = await bot.get_chat_member(chat_id, user_id)
+        verdict = member.status in STAFF_STATUSES
+        self._members[key] = (verdict, now)
+        return verdict
