@@ -148,28 +148,47 @@ def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: Desk
     return dispatcher
 
 
-async def run(settings: Settings, policy: Policy) -> None:
-    """`frontdesk run`: polling (or webhook) plus the outbox sender, until SIGTERM/SIGINT."""
-    async with build_app(settings, policy) as app:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        await register_commands(app.bot, app.i18n, staff_chats(settings, policy),
-                                policy.staff_language)
-        sender_task = asyncio.create_task(app.sender.run(stop))
-        scheduler_task = asyncio.create_task(app.scheduler.run(stop))
-        if settings.webhook_url:
+async def serve(app: App, stop: asyncio.Event, polling_timeout: int = 10) -> None:
+    """Run the desk until `stop`: menus, outbox sender, scheduler, and polling or webhook.
+
+    On stop, updates being handled are finished and the outbox is drained before returning.
+    """
+    await register_commands(app.bot, app.i18n, staff_chats(app.settings, app.policy),
+                            app.policy.staff_language)
+    sender_task = asyncio.create_task(app.sender.run(stop))
+    scheduler_task = asyncio.create_task(app.scheduler.run(stop))
+    try:
+        if app.settings.webhook_url:
             from bot.webhook import serve_webhook
 
             await serve_webhook(app, stop)
         else:
             await app.bot.delete_webhook(drop_pending_updates=False)
             polling = asyncio.create_task(app.dispatcher.start_polling(
-                app.bot, handle_signals=False, close_bot_session=False))
+                app.bot, handle_signals=False, close_bot_session=False,
+                polling_timeout=polling_timeout,
+                allowed_updates=app.dispatcher.resolve_used_update_types()))
             await stop.wait()
-            await app.dispatcher.stop_polling()
-            await polling
+            while not polling.done():
+                with suppress(RuntimeError):  # polling has not started yet
+                    await app.dispatcher.stop_polling()
+                await asyncio.wait({polling}, timeout=0.1)
+        # Updates already taken from Telegram are finished, not dropped.
+        running = set(app.dispatcher._handle_update_tasks)
+        if running:
+            await asyncio.wait(running, timeout=30)
+    finally:
+        stop.set()
         await asyncio.gather(sender_task, scheduler_task)
+
+
+async def run(settings: Settings, policy: Policy) -> None:
+    """`frontdesk run`: serve until SIGTERM/SIGINT."""
+    async with build_app(settings, policy) as app:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await serve(app, stop)
         log.info("stopped")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.app import App, build_app
+from bot.app import App, build_app, serve
 from bot.pacing import SendLimits
 from bot.settings import Settings
 from domain.policy import Policy
@@ -59,12 +58,7 @@ class RunningDesk:
             build_app(self.settings, self.policy, clock=self.clock, limits=self.limits))
         self.app.scheduler.interval = 0.05
         self._stop = asyncio.Event()
-        self._tasks = [
-            asyncio.create_task(self.app.dispatcher.start_polling(
-                self.app.bot, handle_signals=False, close_bot_session=False, polling_timeout=1)),
-            asyncio.create_task(self.app.sender.run(self._stop)),
-            asyncio.create_task(self.app.scheduler.run(self._stop)),
-        ]
+        self._tasks = [asyncio.create_task(serve(self.app, self._stop, polling_timeout=1))]
         return self
 
     async def stop(self) -> None:
@@ -72,8 +66,6 @@ class RunningDesk:
         if self.app is None or self._stack is None:
             return
         self._stop.set()
-        with contextlib.suppress(RuntimeError):  # polling already stopped
-            await self.app.dispatcher.stop_polling()
         await asyncio.gather(*self._tasks)
         await self._stack.aclose()
         self.app = None
