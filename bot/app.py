@@ -14,6 +14,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands import register_commands
@@ -28,7 +29,7 @@ from bot.settings import ConfigError, Settings
 from domain.clock import Clock, SystemClock
 from domain.desk import Desk
 from domain.policy import Policy
-from handlers import client, intake, other_channels, staff
+from handlers import client, intake, other_channels, sla, staff
 from storage.engine import make_engine, make_sessionmaker, schema_is_current, upgrade
 from storage.fsm import SqlStorage
 from storage.uow import UnitOfWorkFactory
@@ -104,6 +105,9 @@ async def build_app(settings: Settings, policy: Policy, clock: Clock | None = No
         delivery = Delivery(sender_bot, uow_factory, policy, settings.staff_chat_id, i18n,
                             pacer, clock)
         sender = OutboxSender(delivery, uow_factory, clock)
+        if settings.database_url.startswith("sqlite"):
+            # One process per SQLite file: claims left by a crash belong to nobody now.
+            await sender.release_all_claims()
         storage = make_fsm_storage(settings, uow_factory)
         dispatcher = make_dispatcher(settings, policy, clock, i18n, uow_factory, sender,
                                      storage)
@@ -126,8 +130,11 @@ def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: Desk
                     storage: BaseStorage) -> Dispatcher:
     """The dispatcher with its routers, middlewares and dependencies."""
     chats = staff_chats(settings, policy)
-    dispatcher = Dispatcher(storage=storage, desk=Desk(policy, clock), policy=policy,
-                            settings=settings, staff_chats=chats)
+    # The isolation makes the updates of one person in one chat run one after another, in
+    # order, with the state read after the previous one committed (albums, quick messages).
+    dispatcher = Dispatcher(storage=storage, events_isolation=SimpleEventIsolation(),
+                            desk=Desk(policy, clock), policy=policy, settings=settings,
+                            staff_chats=chats)
     dispatcher.update.outer_middleware(UpdateMiddleware(uow_factory, sender, clock))
     people = PeopleMiddleware(i18n, policy, chats, clock)
     client_guard = ClientGuard(policy)
@@ -137,7 +144,8 @@ def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: Desk
         observer.middleware(ErrorMiddleware())
         observer.middleware(client_guard)
         observer.middleware(staff_guard)
-    routers = (client.router, intake.router, other_channels.router, staff.router)
+    routers = (client.router, intake.router, other_channels.router, sla.router,
+               staff.router)
     for router in routers:
         # The routers are module-level; a process that builds a second dispatcher (the
         # tests do) must take them back from the first one.

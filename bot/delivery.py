@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
+from datetime import datetime
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import MessageId, ReplyParameters
 
 from bot import texts
@@ -68,6 +70,17 @@ class Delivery:
             Kind.TOPIC_STATE: self._topic_state,
         }
         await handlers[kind](payload)
+
+    def staff_backlog(self) -> float:
+        """Seconds until the busiest staff group can take the next message."""
+        chats = {self.staff_chat_id} | {queue.staff_chat_id for queue in self.policy.queues
+                                        if queue.staff_chat_id}
+        return max(self.pacer.backlog(chat_id) for chat_id in chats)
+
+    def hold(self, payload: dict[str, Any], seconds: float) -> None:
+        """Telegram answered 429: keep away from that chat for `seconds`."""
+        del payload
+        self.pacer.hold_current(seconds)
 
     async def report_failure(self, payload: dict[str, Any], error: Exception) -> None:
         """Tell the staff, in the ticket's topic, that something could not be delivered."""
@@ -154,7 +167,10 @@ class Delivery:
         return self._forum[chat_id]
 
     async def _copy_to_topic(self, payload: dict[str, Any]) -> None:
-        source = payload["data"]["source"]
+        if "sources" in payload["data"]:
+            await self._coalesced_to_topic(payload)
+            return
+        source = _in_order(payload["data"]["source"])
         number = payload["ticket"]
         for attempt in range(2):
             async with self.uow_factory() as uow:
@@ -171,6 +187,38 @@ class Delivery:
                 raise
             await self._link(number, "in", (source["chat"], source["ids"]),
                              (topic.chat_id, copied))
+            return
+
+    async def _coalesced_to_topic(self, payload: dict[str, Any]) -> None:
+        """Several client texts in one message, each marked with its time (busy group)."""
+        sources = payload["data"]["sources"]
+        zone = ZoneInfo(self.policy.staff_timezone)
+        parts = []
+        for source in sources:
+            at = datetime.fromisoformat(source["at"]).astimezone(zone) if source.get("at") \
+                else None
+            stamp = f"<i>{at:%H:%M:%S}</i>\n" if at else ""
+            parts.append(stamp + source.get("html", ""))
+        text = "\n\n".join(parts)
+        number = payload["ticket"]
+        for attempt in range(2):
+            async with self.uow_factory() as uow:
+                topic = await self._ensure_topic(uow, number, recreate=attempt > 0)
+                await uow.commit()
+            await self.pacer.wait(topic.chat_id)
+            try:
+                sent = await self.bot.send_message(
+                    chat_id=topic.chat_id, text=text, message_thread_id=topic.thread_id,
+                    reply_parameters=None if topic.thread_id else ReplyParameters(
+                        message_id=topic.card_message_id or 0,
+                        allow_sending_without_reply=True))
+            except TelegramBadRequest as error:
+                if attempt == 0 and topic.thread_id is not None and _thread_gone(error):
+                    continue
+                raise
+            for source in sources:
+                await self._link(number, "in", (source["chat"], source["ids"]),
+                                 (topic.chat_id, [sent.message_id] * len(source["ids"])))
             return
 
     async def _edit_in_topic(self, payload: dict[str, Any]) -> None:
@@ -200,7 +248,14 @@ class Delivery:
                                         payload.get("data", {}))
         chat_id = self._chat_for(ticket)
         await self.pacer.wait(chat_id)
-        await self.bot.send_message(chat_id=chat_id, text=text)
+        sent = await self.bot.send_message(chat_id=chat_id, text=text)
+        if payload["template"] == "special_request":
+            # A pin notifies every member of the group: the whole staff hears of it at once.
+            # Best effort: the message went out, a retry of the item would send it twice.
+            await self.pacer.wait(chat_id)
+            with suppress(TelegramAPIError):
+                await self.bot.pin_chat_message(chat_id, sent.message_id,
+                                                disable_notification=False)
 
     async def _topic_state(self, payload: dict[str, Any]) -> None:
         async with self.uow_factory() as uow:
@@ -228,7 +283,7 @@ class Delivery:
     # --- the client side ------------------------------------------------------------------
 
     async def _copy_to_client(self, payload: dict[str, Any]) -> None:
-        source = payload["data"]["source"]
+        source = _in_order(payload["data"]["source"])
         agent = payload["data"].get("agent") if self.policy.show_agent_name else None
         async with self.uow_factory() as uow:
             chat_id = await self._client_chat(uow, payload["client"])
@@ -257,7 +312,10 @@ class Delivery:
                                        payload.get("data", {}), self._opens_at(ticket))
             markup = keyboards_client.for_notice(payload["template"], ticket.number)
         await self.pacer.wait(chat_id)
-        await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+        sent = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+        # A notice has no staff twin; linked to itself, a reply to it still picks its ticket.
+        await self._link(ticket.number, "notice", (chat_id, [sent.message_id]),
+                         (chat_id, [sent.message_id]))
 
     def _opens_at(self, ticket: Ticket) -> Any:
         calendar = BusinessCalendar.from_spec(self.policy.sla_level(ticket.sla_level).calendar)
@@ -272,21 +330,26 @@ class Delivery:
         ids: list[int] = source["ids"]
         reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
                  if reply_to else None)
+        html = header + source.get("html", "")
+        kind = source.get("kind")
+        inline = len(ids) == 1 and ((kind == "text" and len(html) <= TEXT_LIMIT) or (
+            kind == "caption" and len(html) <= CAPTION_LIMIT))
+        if header and not inline:  # an album, a sticker, a long text: the name goes first
+            await self.pacer.wait(chat_id)
+            await self.bot.send_message(chat_id=chat_id, text=header.rstrip(),
+                                        message_thread_id=thread_id, reply_parameters=reply)
         await self.pacer.wait(chat_id)
         if len(ids) > 1:
             copies: list[MessageId] = await self.bot.copy_messages(
                 chat_id=chat_id, from_chat_id=source["chat"], message_ids=ids,
                 message_thread_id=thread_id)
             return [copy.message_id for copy in copies]
-        html = header + source.get("html", "")
-        if header and source.get("kind") == "text" and len(html) <= TEXT_LIMIT:
+        if header and inline and kind == "text":
             sent = await self.bot.send_message(chat_id=chat_id, text=html,
                                                message_thread_id=thread_id,
                                                reply_parameters=reply)
             return [sent.message_id]
-        caption = None
-        if header and source.get("kind") == "caption" and len(html) <= CAPTION_LIMIT:
-            caption = html
+        caption = html if header and inline else None
         copy = await self.bot.copy_message(chat_id=chat_id, from_chat_id=source["chat"],
                                            message_id=ids[0], message_thread_id=thread_id,
                                            caption=caption, reply_parameters=reply)
@@ -328,6 +391,12 @@ class Delivery:
 
     def _staff_locale(self) -> Any:
         return _Both(self.i18n.context(), self.i18n.use_locale(self.policy.staff_language))
+
+
+def _in_order(source: dict[str, Any]) -> dict[str, Any]:
+    """The source with its message ids ascending (an album's parts may be recorded in any
+    order; copyMessages wants them sorted)."""
+    return {**source, "ids": sorted(source["ids"])}
 
 
 class _Both:

@@ -1,10 +1,18 @@
-"""The outbox sender: delivers recorded messages in order per lane, within Telegram's limits."""
+"""The outbox sender: delivers recorded messages in order per lane, within Telegram's limits.
+
+Every lane (a client's chat, a ticket's topic, the General topic) has at most one worker at a
+time, so order is kept within it while lanes go in parallel. A worker *claims* the rows it is
+about to send (`claimed_by`, `claimed_until`), so several bot processes on one database never
+send the same row; a claim left by a dead process expires and another takes the lane over.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import os
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,10 +24,11 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from bot.delivery import Delivery, PermanentFailure
 from domain.clock import Clock
+from domain.outgoing import Kind
 from storage.models import OutboxRow
 from storage.uow import UnitOfWorkFactory
 
@@ -27,6 +36,7 @@ log = logging.getLogger(__name__)
 
 ALBUM_GRACE = timedelta(seconds=1)  # wait for the rest of an album before copying it
 MAX_BACKOFF = 300.0
+COALESCE_LIMIT = 3500  # characters of merged client texts in one staff message
 
 
 @dataclass
@@ -36,36 +46,43 @@ class _Item:
     payload: dict[str, Any]
 
 
+def _source(payload: dict[str, Any]) -> dict[str, Any]:
+    return payload.get("data", {}).get("source") or {}
+
+
 class OutboxSender:
-    """Takes the head of every lane, delivers it, records the outcome; never drops an item."""
+    """Spawns one worker per lane with due items; never drops an item."""
 
     def __init__(self, delivery: Delivery, uow_factory: UnitOfWorkFactory, clock: Clock,
-                 batch: int = 500) -> None:
+                 batch: int = 1000, claim_for: timedelta = timedelta(seconds=20),
+                 max_workers: int = 200) -> None:
         self.delivery = delivery
         self.uow_factory = uow_factory
         self.clock = clock
         self.batch = batch
+        self.claim_for = claim_for
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._slots = asyncio.Semaphore(max_workers)
         self._wake = asyncio.Event()
-        self.idle = asyncio.Event()
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self.sent = 0
 
     def wake(self) -> None:
         """Something was recorded: look at the outbox now."""
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set and nothing due is left."""
+        """Deliver until `stop` is set; then finish what is due and return."""
         while True:
-            items, next_due = await self._heads()
-            if items:
-                self.idle.clear()
-                await asyncio.gather(*(self._deliver(item) for item in items))
-                continue
-            self.idle.set()
-            if stop.is_set():
-                return
-            timeout = 0.5 if next_due is None else max(
-                0.01, min(0.5, (next_due - self.clock.now()).total_seconds()))
             self._wake.clear()
+            next_due = await self._start_workers(stop)
+            if stop.is_set():
+                if self._workers:
+                    await asyncio.gather(*self._workers.values())
+                    continue  # workers may have left due items behind a retry
+                return
+            timeout = 1.0 if next_due is None else max(
+                0.01, min(1.0, (next_due - self.clock.now()).total_seconds()))
             waiters = {asyncio.ensure_future(self._wake.wait()),
                        asyncio.ensure_future(stop.wait())}
             _, pending = await asyncio.wait(waiters, timeout=timeout,
@@ -73,61 +90,126 @@ class OutboxSender:
             for waiter in pending:
                 waiter.cancel()
 
-    async def drain(self, timeout: float = 30.0) -> None:
-        """Deliver everything due now (used at shutdown and in tests)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            items, _ = await self._heads()
-            if not items:
-                return
-            await asyncio.gather(*(self._deliver(item) for item in items))
+    async def release_all_claims(self) -> None:
+        """Forget every claim (one process per database, e.g. SQLite, after a crash)."""
+        async with self.uow_factory() as uow:
+            await uow.session.execute(update(OutboxRow).where(OutboxRow.state == "pending")
+                                      .values(claimed_by=None, claimed_until=None))
+            await uow.commit()
 
-    async def _heads(self) -> tuple[list[_Item], datetime | None]:
-        """The first pending item of every lane that is due (albums merged)."""
+    async def _start_workers(self, stop: asyncio.Event) -> datetime | None:
+        """Start a worker for every lane whose head is due; return the next due time."""
         now = self.clock.now()
         async with self.uow_factory() as uow:
             result = await uow.session.execute(
-                select(OutboxRow).where(OutboxRow.state == "pending")
-                .order_by(OutboxRow.id).limit(self.batch))
-            rows = list(result.scalars())
-        lanes: dict[str, list[OutboxRow]] = {}
-        for row in rows:
-            lanes.setdefault(row.lane, []).append(row)
-        items: list[_Item] = []
+                select(OutboxRow.lane, OutboxRow.not_before, OutboxRow.claimed_until)
+                .where(OutboxRow.state == "pending").order_by(OutboxRow.id).limit(self.batch))
+            rows = result.all()
         next_due: datetime | None = None
-        for lane_rows in lanes.values():
-            head = lane_rows[0]
-            payload = json.loads(head.payload)
-            album = (payload.get("data", {}).get("source") or {}).get("album")
-            due = head.not_before + (ALBUM_GRACE if album and head.attempts == 0 else
-                                     timedelta(0))
+        seen: set[str] = set()
+        for lane, not_before, claimed_until in rows:
+            if lane in seen:
+                continue
+            seen.add(lane)
+            due = max(not_before, claimed_until or not_before)
             if due > now:
                 next_due = due if next_due is None else min(next_due, due)
-                continue
+            elif lane not in self._workers:
+                task = asyncio.create_task(self._work(lane, stop))
+                self._workers[lane] = task
+                task.add_done_callback(lambda _t, lane=lane: self._workers.pop(lane, None))
+        return next_due
+
+    async def _work(self, lane: str, stop: asyncio.Event) -> None:
+        async with self._slots:
+            while True:
+                item = await self._claim(lane)
+                if item is None:
+                    return
+                await self._deliver(item)
+                if stop.is_set() and item.attempts > 0:
+                    return
+
+    async def _claim(self, lane: str) -> _Item | None:
+        """Claim the lane's head (with an album's rest, or coalesced texts) if it is due."""
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            result = await uow.session.execute(
+                select(OutboxRow).where(OutboxRow.state == "pending", OutboxRow.lane == lane)
+                .order_by(OutboxRow.id).limit(50))
+            rows = list(result.scalars())
+            if not rows:
+                return None
+            head = rows[0]
+            payload = json.loads(head.payload)
+            album = _source(payload).get("album")
+            due = head.not_before + (ALBUM_GRACE if album and head.attempts == 0
+                                     else timedelta(0))
+            if due > now or (head.claimed_until and head.claimed_until > now
+                             and head.claimed_by != self.holder):
+                return None
             item = _Item([head.id], head.attempts, payload)
             if album:
-                self._merge_album(item, lane_rows[1:], album)
-            items.append(item)
-        return items, next_due
+                self._merge_album(item, rows[1:], album)
+            elif self._should_coalesce(payload):
+                self._coalesce(item, rows[1:])
+            claimed = await uow.session.execute(
+                update(OutboxRow).where(
+                    OutboxRow.id.in_(item.row_ids), OutboxRow.state == "pending",
+                    or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now,
+                        and_(OutboxRow.claimed_by == self.holder)))
+                .values(claimed_by=self.holder, claimed_until=now + self.claim_for))
+            if claimed.rowcount != len(item.row_ids):  # type: ignore[attr-defined]
+                await uow.rollback()
+                return None  # another process got there first
+            await uow.commit()
+        return item
 
     @staticmethod
     def _merge_album(item: _Item, following: list[OutboxRow], album: str) -> None:
-        source = item.payload["data"]["source"]
+        source = _source(item.payload)
         for row in following:
             payload = json.loads(row.payload)
-            other = (payload.get("data", {}).get("source") or {})
+            other = _source(payload)
             if payload.get("kind") != item.payload.get("kind") or other.get("album") != album:
                 break
             source["ids"] = [*source["ids"], *other["ids"]]
             item.row_ids.append(row.id)
 
+    def _should_coalesce(self, payload: dict[str, Any]) -> bool:
+        """Merge a ticket's waiting client texts only when the staff group is backed up."""
+        return (payload.get("kind") == Kind.COPY_TO_TOPIC.value
+                and _source(payload).get("kind") == "text"
+                and self.delivery.staff_backlog() > 0)
+
+    @staticmethod
+    def _coalesce(item: _Item, following: list[OutboxRow]) -> None:
+        """Several pending client texts of one ticket become one message (order kept)."""
+        parts = [{**_source(item.payload), "at": item.payload.get("at")}]
+        size = len(parts[0].get("html", ""))
+        for row in following:
+            payload = json.loads(row.payload)
+            source = _source(payload)
+            if (payload.get("kind") != Kind.COPY_TO_TOPIC.value or source.get("kind") != "text"
+                    or source.get("album") or row.attempts):
+                break
+            size += len(source.get("html", "")) + 40
+            if size > COALESCE_LIMIT:
+                break
+            parts.append({**source, "at": payload.get("at")})
+            item.row_ids.append(row.id)
+        if len(parts) > 1:
+            item.payload = {**item.payload, "data": {"sources": parts}}
+
     async def _deliver(self, item: _Item) -> None:
         try:
             await self.delivery.deliver(item.payload)
         except TelegramRetryAfter as error:
-            await self._retry_later(item, float(error.retry_after), str(error))
+            self.delivery.hold(item.payload, float(error.retry_after))
+            await self._retry_later(item, float(error.retry_after), str(error), count=False)
         except (TelegramNetworkError, TelegramServerError) as error:
-            await self._retry_later(item, min(MAX_BACKOFF, 2.0 ** item.attempts), str(error))
+            await self._retry_later(item, min(MAX_BACKOFF, 0.5 * 2.0 ** item.attempts),
+                                    str(error))
         except (PermanentFailure, TelegramBadRequest, TelegramForbiddenError) as error:
             await self._failed(item, error)
         except Exception as error:  # a bug must not stop the whole outbox
@@ -135,13 +217,17 @@ class OutboxSender:
             await self._retry_later(item, min(MAX_BACKOFF, 2.0 ** item.attempts), repr(error))
         else:
             await self._mark(item, "sent", None)
+            self.sent += len(item.row_ids)
 
-    async def _retry_later(self, item: _Item, seconds: float, error: str) -> None:
+    async def _retry_later(self, item: _Item, seconds: float, error: str,
+                           count: bool = True) -> None:
         log.warning("outbox item %s: retry in %.1fs (%s)", item.row_ids, seconds, error)
+        item.attempts += 1
         async with self.uow_factory() as uow:
             await uow.session.execute(
                 update(OutboxRow).where(OutboxRow.id.in_(item.row_ids))
-                .values(attempts=OutboxRow.attempts + 1, error=error[:500],
+                .values(attempts=OutboxRow.attempts + (1 if count else 0), error=error[:500],
+                        claimed_by=None, claimed_until=None,
                         not_before=self.clock.now() + timedelta(seconds=seconds)))
             await uow.commit()
 
@@ -154,5 +240,6 @@ class OutboxSender:
         async with self.uow_factory() as uow:
             await uow.session.execute(
                 update(OutboxRow).where(OutboxRow.id.in_(item.row_ids))
-                .values(state=state, sent_at=self.clock.now(), error=error))
+                .values(state=state, sent_at=self.clock.now(), error=error,
+                        claimed_by=None, claimed_until=None))
             await uow.commit()

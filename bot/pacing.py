@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
+
+_CURRENT_CHAT: ContextVar[int | None] = ContextVar("pacer_current_chat", default=None)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Pacer:
 
     async def wait(self, chat_id: int) -> None:
         """Wait until a message may go to `chat_id`."""
+        _CURRENT_CHAT.set(chat_id)
         delay = self.reserve(chat_id)
         if delay > 0:
             await asyncio.sleep(delay)
@@ -50,6 +54,12 @@ class Pacer:
     def backlog(self, chat_id: int) -> float:
         """Seconds until the chat's next free slot (how far its queue is backed up)."""
         return max(0.0, self._next_chat.get(chat_id, 0.0) - self.monotonic())
+
+    def hold_current(self, seconds: float) -> None:
+        """Telegram said wait (429) to the chat this task last sent to."""
+        chat_id = _CURRENT_CHAT.get()
+        if chat_id is not None:
+            self.hold(chat_id, seconds)
 
     def hold(self, chat_id: int, seconds: float) -> None:
         """Telegram said wait (429): nothing goes to this chat for `seconds`."""

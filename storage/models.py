@@ -111,12 +111,13 @@ class TicketRow(Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     assignee_id: Mapped[int | None] = mapped_column(BigInteger)
     assignee_name: Mapped[str | None] = mapped_column(String(256))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the reports select a period's tickets by these four (storage/report_queries.py)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     paused_business_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -153,7 +154,7 @@ class RatingRow(Base):
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     agent_id: Mapped[int | None] = mapped_column(BigInteger)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class TopicRow(Base):
@@ -201,6 +202,8 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     __table_args__ = (Index("ix_outbox_state_lane", "state", "lane", "id"),)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.clients import Client, Contract
 from domain.outgoing import Outgoing
 from domain.tickets import Actor, Status, Ticket, TicketEvent
+from domain.timers import TimerState, reconcile
 from storage.models import (
     AgentRow,
     ClientRow,
@@ -304,7 +305,8 @@ class OutboxRepository:
     async def put(self, item: Outgoing, at: datetime) -> None:
         """Record a delivery to be made."""
         payload = {"kind": item.kind.value, "ticket": item.ticket_number,
-                   "client": item.client_id, "template": item.template, "data": dict(item.data)}
+                   "client": item.client_id, "template": item.template, "data": dict(item.data),
+                   "at": at.isoformat()}
         self.session.add(OutboxRow(lane=item.lane, kind=item.kind.value,
                                    payload=json.dumps(payload, ensure_ascii=False),
                                    state="pending", attempts=0, not_before=at, created_at=at))
@@ -318,23 +320,27 @@ class TimerRepository:
         self.session = session
         self.tickets = tickets
 
-    async def set_all(self, ticket_number: int, due: Mapping[str, datetime | None]) -> None:
-        """Set, move or (with None) cancel the ticket's timers; a moved timer fires again."""
+    async def set_all(self, ticket_number: int, due: Mapping[str, datetime | None],
+                      now: datetime) -> None:
+        """Set, move or (with None) cancel the ticket's timers, as `timers.reconcile` decides:
+        a fired timer is remembered, and fires again only for a due time still ahead."""
         ticket_id = await self.tickets.id_of(ticket_number)
         if ticket_id is None:
             raise LookupError(ticket_number)
         result = await self.session.execute(select(TimerRow).where(
             TimerRow.ticket_id == ticket_id))
         rows = {row.kind: row for row in result.scalars()}
-        for kind, due_at in due.items():
+        stored = {kind: TimerState(row.due_at, row.done_at) for kind, row in rows.items()}
+        for kind, state in reconcile(stored, due, now).items():
             row = rows.get(kind)
-            if due_at is None:
+            if state is None:
                 if row is not None:
                     await self.session.delete(row)
             elif row is None:
-                self.session.add(TimerRow(ticket_id=ticket_id, kind=kind, due_at=due_at))
-            elif row.due_at != due_at:
-                row.due_at, row.done_at = due_at, None
+                self.session.add(TimerRow(ticket_id=ticket_id, kind=kind, due_at=state.due_at,
+                                          done_at=state.done_at))
+            elif (row.due_at, row.done_at) != (state.due_at, state.done_at):
+                row.due_at, row.done_at = state.due_at, state.done_at
         await self.session.flush()
 
 

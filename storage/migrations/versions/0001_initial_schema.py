@@ -81,6 +81,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('sent_at', sa.DateTime(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('claimed_by', sa.String(length=128), nullable=True),
+    sa.Column('claimed_until', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
@@ -144,6 +146,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tickets_client_id'), ['client_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_problem_number'), ['problem_number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tickets_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tickets_closed_at'), ['closed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tickets_first_response_due'), ['first_response_due'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tickets_resolution_due'), ['resolution_due'], unique=False)
 
     op.create_table('message_links',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -171,6 +177,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_ratings_ticket_id_tickets')),
     sa.PrimaryKeyConstraint('ticket_id', name=op.f('pk_ratings'))
     )
+    with op.batch_alter_table('ratings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ratings_at'), ['at'], unique=False)
+
     op.create_table('ticket_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
@@ -235,6 +244,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ticket_events_at'))
 
     op.drop_table('ticket_events')
+    with op.batch_alter_table('ratings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ratings_at'))
+
     op.drop_table('ratings')
     with op.batch_alter_table('message_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_message_links_ticket_id'))
@@ -243,6 +255,10 @@ def downgrade() -> None:
 
     op.drop_table('message_links')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tickets_resolution_due'))
+        batch_op.drop_index(batch_op.f('ix_tickets_first_response_due'))
+        batch_op.drop_index(batch_op.f('ix_tickets_closed_at'))
+        batch_op.drop_index(batch_op.f('ix_tickets_created_at'))
         batch_op.drop_index(batch_op.f('ix_tickets_status'))
         batch_op.drop_index(batch_op.f('ix_tickets_client_id'))
 
