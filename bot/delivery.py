@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import MessageId, ReplyParameters
+from aiogram.types import Message, MessageId, ReplyParameters
 
 from bot import texts
 from bot.i18n import DeskI18n
 from bot.pacing import Pacer
+from bot.splitting import split_html
 from domain.calendar import BusinessCalendar
 from domain.clients import Client
 from domain.clock import Clock
@@ -273,12 +274,27 @@ class Delivery:
             await uow.commit()
 
     async def _send_to_topic(self, topic: Topic, text: str) -> None:
-        await self.pacer.wait(topic.chat_id)
         reply = (None if topic.thread_id or topic.card_message_id is None else
                  ReplyParameters(message_id=topic.card_message_id,
                                  allow_sending_without_reply=True))
-        await self.bot.send_message(chat_id=topic.chat_id, text=text,
-                                    message_thread_id=topic.thread_id, reply_parameters=reply)
+        await self._send_text(topic.chat_id, text, thread_id=topic.thread_id, reply=reply)
+
+    async def _send_text(self, chat_id: int, text: str, thread_id: int | None = None,
+                         reply: ReplyParameters | None = None,
+                         reply_markup: Any = None) -> Message:
+        """Send a text, cut into several messages when it is longer than Telegram allows;
+        the buttons go under the last part. Returns the first message."""
+        parts = split_html(text)
+        first: Message | None = None
+        for index, part in enumerate(parts):
+            await self.pacer.wait(chat_id)
+            sent = await self.bot.send_message(
+                chat_id=chat_id, text=part, message_thread_id=thread_id,
+                reply_parameters=reply if index == 0 else None,
+                reply_markup=reply_markup if index == len(parts) - 1 else None)
+            first = first or sent
+        assert first is not None
+        return first
 
     # --- the client side ------------------------------------------------------------------
 
@@ -311,8 +327,7 @@ class Delivery:
             text = texts.client_notice(payload["template"], self.policy, ticket, client,
                                        payload.get("data", {}), self._opens_at(ticket))
             markup = keyboards_client.for_notice(payload["template"], ticket.number)
-        await self.pacer.wait(chat_id)
-        sent = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+        sent = await self._send_text(chat_id, text, reply_markup=markup)
         # A notice has no staff twin; linked to itself, a reply to it still picks its ticket.
         await self._link(ticket.number, "notice", (chat_id, [sent.message_id]),
                          (chat_id, [sent.message_id]))
