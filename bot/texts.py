@@ -151,7 +151,8 @@ def _which(which: object) -> str:
 
 def mention_supervisors(policy: Policy) -> str:
     """Links that mention every supervisor (Telegram notifies them)."""
-    return " ".join(f'<a href="tg://user?id={user_id}">{_("supervisor")}</a>'
+    label = _("supervisor")
+    return " ".join(f'<a href="tg://user?id={user_id}">{label}</a>'
                     for user_id in policy.supervisors)
 
 
@@ -168,7 +169,8 @@ def topic_notice(template: str, ticket: Ticket, client: Client, data: dict[str, 
             problem=data.get("problem"))
     if template == "queue_offer":
         agents = data.get("agents") or []
-        links = " ".join(f'<a href="tg://user?id={int(agent)}">{_("agent")}</a>'
+        label = _("agent")
+        links = " ".join(f'<a href="tg://user?id={int(agent)}">{label}</a>'
                          for agent in agents)  # type: ignore[union-attr]
         return "📥 " + _("New ticket in your queue — press Take.") + " " + links
     if template == "rated":
