@@ -13,14 +13,14 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Select, select, update
 
 from domain.clock import Clock
 from domain.desk import Desk
-from storage.leases import take_lease
+from storage.leases import release_lease, take_lease
 from storage.models import TicketRow, TimerRow
 from storage.uow import UnitOfWorkFactory
 
@@ -46,7 +46,7 @@ class Scheduler:
         self.on_fired_hook: Callable[[], None] = lambda: None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Tick until `stop` is set."""
+        """Tick until `stop` is set; then hand the lease back."""
         while not stop.is_set():
             try:
                 if await self.holds_lease() and await self.tick():
@@ -55,6 +55,12 @@ class Scheduler:
                 log.exception("scheduler tick failed; trying again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.interval)
+        try:
+            async with self.uow_factory() as uow:
+                await release_lease(uow.session, LEASE, self.holder, self.clock.now())
+                await uow.commit()
+        except Exception:  # the lease then expires on its own
+            log.exception("could not release the scheduler lease")
 
     async def holds_lease(self) -> bool:
         """Take or renew the scheduler lease."""
@@ -65,33 +71,59 @@ class Scheduler:
         return held
 
     async def tick(self) -> int:
-        """Act on every timer that is due; return how many fired."""
+        """Act on every timer that is due; return how many fired.
+
+        A batch fires in one transaction (one commit, not one per timer). If that fails, its
+        timers fire one transaction each; one that fails alone is logged and stays due for
+        the next tick, and the ones after it still fire: one bad ticket must not hold back
+        every later alert.
+        """
         fired = 0
+        failed: list[int] = []
         while True:
             now = self.clock.now()
             async with self.uow_factory() as uow:
-                result = await uow.session.execute(
-                    select(TimerRow.id, TimerRow.kind, TicketRow.number)
-                    .join(TicketRow, TicketRow.id == TimerRow.ticket_id)
-                    .where(TimerRow.done_at.is_(None), TimerRow.due_at <= now)
-                    .order_by(TimerRow.due_at).limit(self.batch))
-                due = result.all()
-            for timer_id, kind, number in due:
-                fired += await self._fire(timer_id, kind, number)
+                due = (await uow.session.execute(self.due_query(now, failed))).all()
+            if due:
+                try:
+                    fired += await self._fire(due)
+                except Exception:
+                    log.warning("firing %d timers together failed; one by one now", len(due),
+                                exc_info=True)
+                    for timer in due:
+                        try:
+                            fired += await self._fire([timer])
+                        except Exception:
+                            log.exception("timer %s (%s of #%s) failed; it stays due", *timer)
+                            failed.append(timer[0])
             if len(due) < self.batch:
                 break
         self.fired += fired
         return fired
 
-    async def _fire(self, timer_id: int, kind: str, number: int) -> int:
+    def due_query(self, now: datetime, skip: Sequence[int] = ()) -> Select[tuple[int, str, int]]:
+        """The due timers, oldest first: a range of the index ix_timers_pending, no scan."""
+        query = (select(TimerRow.id, TimerRow.kind, TicketRow.number)
+                 .join(TicketRow, TicketRow.id == TimerRow.ticket_id)
+                 .where(TimerRow.done_at.is_(None), TimerRow.due_at <= now)
+                 .order_by(TimerRow.due_at).limit(self.batch))
+        return query.where(TimerRow.id.not_in(skip)) if skip else query
+
+    async def _fire(self, timers: Sequence[Row[tuple[int, str, int]]]) -> int:
+        """Claim and act on these timers in one transaction; return how many fired."""
+        now = self.clock.now()
         async with self.uow_factory() as uow:
-            claimed = await uow.session.execute(
-                update(TimerRow).where(TimerRow.id == timer_id, TimerRow.done_at.is_(None))
-                .values(done_at=self.clock.now()))
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return 0
-            ticket = await uow.tickets.get(number)
-            if ticket is not None:
-                await self.desk.fire(uow, ticket, kind)
+            # Only those still due: a change since the query may have moved one (or fired it).
+            result = await uow.session.execute(
+                update(TimerRow).where(TimerRow.id.in_([timer[0] for timer in timers]),
+                                       TimerRow.done_at.is_(None), TimerRow.due_at <= now)
+                .values(done_at=now).returning(TimerRow.id))
+            claimed = set(result.scalars())
+            for timer_id, kind, number in timers:
+                if timer_id not in claimed:
+                    continue
+                ticket = await uow.tickets.get(number)
+                if ticket is not None:
+                    await self.desk.fire(uow, ticket, kind)
             await uow.commit()
-        return 1
+        return len(claimed)

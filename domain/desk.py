@@ -343,7 +343,7 @@ class Desk:
             description_text=f"registered by {agent.name}")
         ticket = await self.register(uow, client, draft, notify_client=notify_client)
         ticket.note("channel", agent, self.clock.now(), "phone/e-mail")
-        await self.take(uow, ticket, agent)
+        await self.assign(uow, ticket, agent, agent)  # the agent who took the call has it
         if solved:
             await self.move(uow, ticket, Status.CLOSED, agent, "solved on first contact")
         return ticket
@@ -403,9 +403,11 @@ class Desk:
             await self.move(uow, ticket, Status.CLOSED, Actor.system(), "auto")
 
     async def take(self, uow: UnitOfWork, ticket: Ticket, agent: Actor) -> None:
-        """An agent takes the ticket."""
+        """An agent takes the ticket; one someone else has is handed over with `assign` only."""
         if not ticket.status.is_open:
             raise IllegalTransition(ticket.status.value, Status.IN_PROGRESS.value)
+        if ticket.assignee_id is not None and ticket.assignee_id != agent.ref:
+            raise NotAllowed("taken by another agent")
         now = self.clock.now()
         if ticket.take(agent, now):
             await uow.tickets.save(ticket)
@@ -415,6 +417,8 @@ class Desk:
     async def change_priority(self, uow: UnitOfWork, ticket: Ticket, priority: str,
                               agent: Actor) -> None:
         """Set another priority; deadlines follow the new target from the ticket's start."""
+        if not ticket.status.is_open:
+            raise TicketClosed(str(ticket.number))
         if priority == ticket.priority:
             return
         now = self.clock.now()
@@ -442,7 +446,8 @@ class Desk:
 
     async def _set_timers(self, uow: UnitOfWork, ticket: Ticket) -> None:
         """Keep the ticket's due times in the scheduler's table."""
-        await uow.timers.set_all(ticket.number, desired_timers(self.policy, ticket))
+        await uow.timers.set_all(ticket.number, desired_timers(self.policy, ticket),
+                                 self.clock.now())
 
     async def _put(self, uow: UnitOfWork, now: datetime, item: Outgoing) -> None:
         await uow.outbox.put(item, now)

@@ -46,8 +46,8 @@ class OutboxPort(Protocol):
 class TimerPort(Protocol):
     """Due times the scheduler acts on once."""
 
-    async def set_all(self, ticket_number: int,
-                      due: Mapping[str, datetime | None]) -> None: ...
+    async def set_all(self, ticket_number: int, due: Mapping[str, datetime | None],
+                      now: datetime) -> None: ...
 
 
 class RatingRepository(Protocol):

@@ -49,7 +49,10 @@ def recompute(policy: Policy, ticket: Ticket) -> None:
 def resume_clock(policy: Policy, ticket: Ticket, paused_at: datetime,
                  resumed_at: datetime) -> None:
     """The clock runs again: count the business time spent waiting and move the deadlines."""
-    ticket.paused_business += calendar_of(policy, ticket).elapsed(paused_at, resumed_at)
+    waited = calendar_of(policy, ticket).elapsed(paused_at, resumed_at)
+    # Whole seconds, as storage keeps them: a deadline computed from the fraction would move
+    # (and its timer fire again) the next time the deadlines are computed from the stored value.
+    ticket.paused_business += timedelta(seconds=int(waited.total_seconds()))
     recompute(policy, ticket)
 
 

@@ -129,10 +129,13 @@ async def follow_up(message: Message, state: FSMContext, client: Client, desk: D
         await greet(message)
     else:
         pending = (await state.get_data()).get("pending", [])
+        album_asked = message.media_group_id is not None and any(
+            part.get("album") == message.media_group_id for part in pending)
         pending.append(source_of(message))
         await state.update_data(pending=pending)
-        await message.answer(_("Which request is this about?"),
-                             reply_markup=kb.pick_ticket(open_tickets))
+        if not album_asked:  # an album is one message to the client: one question
+            await message.answer(_("Which request is this about?"),
+                                 reply_markup=kb.pick_ticket(open_tickets))
 
 
 @router.callback_query(TicketCb.filter(F.action == "pick"))
@@ -156,13 +159,18 @@ async def ticket_picked(query: CallbackQuery, callback_data: TicketCb, state: FS
 
 
 @router.edited_message()
-async def client_edit(message: Message, uow: SqlUnitOfWork, desk: Desk) -> None:
+async def client_edit(message: Message, client: Client, uow: SqlUnitOfWork,
+                      desk: Desk) -> None:
     """A client's edit of a relayed message is shown to the staff."""
     links = await uow.links.by_client_message(message.chat.id, message.message_id)
-    for link in links[:1]:
-        ticket = await uow.tickets.get(link.ticket_number)
-        if ticket is not None:
-            await desk.client_edited(uow, ticket, source_of(message))
+    if links:
+        ticket = await uow.tickets.get(links[0].ticket_number)
+    else:  # not copied yet (the outbox is behind): the edit queues behind the copy
+        open_tickets = await uow.tickets.of_client(client.id, open_only=True)
+        ticket = pick_ticket(open_tickets, await _replied_ticket(message, uow),
+                             _mentioned(message))
+    if ticket is not None:
+        await desk.client_edited(uow, ticket, source_of(message))
 
 
 async def _relay(message: Message, client: Client, desk: Desk, uow: SqlUnitOfWork,

@@ -180,6 +180,8 @@ async def accept_contract(message: Message, state: FSMContext, desk: Desk, uow: 
     await state.update_data(contract=contract.number, customer=contract.customer,
                             sla_level=contract.sla_level,
                             special_allowed=contract.special_requests)
+    if data.get("special") and not contract.special_requests:
+        await state.update_data(special=False)  # edited to a contract that does not allow it
     await next_step(message, state, desk.policy, client, "contract")
 
 
@@ -194,7 +196,8 @@ async def without_contract(query: CallbackQuery, callback_data: IntakeCb, state:
         await query.message.answer(_("This desk serves only clients with a contract."))
         return
     await state.update_data(contract=None, customer=None,
-                            sla_level=policy.lowest_sla_level.key, special_allowed=False)
+                            sla_level=policy.lowest_sla_level.key, special_allowed=False,
+                            special=False)
     await next_step(query.message, state, policy, client, "contract")
 
 

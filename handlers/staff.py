@@ -75,6 +75,14 @@ async def ticket_command(message: Message, command: CommandObject, uow: SqlUnitO
             status=texts.status_title(ticket.status)))
     except TicketClosed:
         await message.reply(_("Ticket #{number} is closed.").format(number=ticket.number))
+    except NotAllowed:  # /take of a ticket another agent has
+        await message.reply(escape(taken_by_other(ticket)))
+
+
+def taken_by_other(ticket: Ticket) -> str:
+    """Why an agent cannot take a ticket that another agent has (plain text)."""
+    return _("Already taken by {agent}; use /assign to hand it over.").format(
+        agent=ticket.assignee_name or "?")
 
 
 async def _take(message: Message, args: str, ticket: Ticket, agent: Actor, uow: SqlUnitOfWork,
@@ -150,10 +158,10 @@ async def ask_decline_reason(message: Message, ticket: Ticket, state: FSMContext
         raise IllegalTransition(ticket.status.value, Status.DECLINED.value)
     await state.set_state(Declining.reason)
     await state.update_data(declining=ticket.number)
+    # answer() stays in the message's topic by itself
     await message.answer(_("Why is #{number} declined? Your next message here is the reason "
                            "the client will read (/cancel to keep the ticket).").format(
-                               number=ticket.number),
-                         message_thread_id=message.message_thread_id)
+                               number=ticket.number))
 
 
 async def _history(message: Message, args: str, ticket: Ticket, agent: Actor,
@@ -251,12 +259,14 @@ async def cancel_decline(message: Message, state: FSMContext) -> None:
 @router.message(Declining.reason, F.text, ~F.text.startswith("/"))
 async def decline_reason(message: Message, state: FSMContext, uow: SqlUnitOfWork,
                          desk: Desk) -> None:
-    """The reason for declining; the client reads it."""
+    """The reason for declining, written in the ticket's topic; the client reads it."""
     number = (await state.get_data()).get("declining")
-    await state.clear()
-    ticket = await uow.tickets.get(int(number or 0))
-    if ticket is None:
+    ticket = await ticket_here(message, uow)
+    if ticket is None or ticket.number != number:
+        # Written in another topic: an ordinary message there; the reason is still awaited.
+        await agent_message(message, uow, desk)
         return
+    await state.clear()
     try:
         await desk.move(uow, ticket, Status.DECLINED, agent_of(message), message.text)
     except IllegalTransition:
@@ -292,13 +302,16 @@ async def agent_message(message: Message, uow: SqlUnitOfWork, desk: Desk) -> Non
 async def agent_edit(message: Message, uow: SqlUnitOfWork, desk: Desk) -> None:
     """An agent's edit reaches the client's copy."""
     links = await uow.links.by_staff_message(message.chat.id, message.message_id)
-    for link in links[:1]:
-        ticket = await uow.tickets.get(link.ticket_number)
-        if ticket is not None and link.direction == "out":
-            source = dict(source_of(message))
-            if message.from_user is not None:
-                source["agent"] = message.from_user.full_name
-            await desk.agent_edited(uow, ticket, source)
+    if links and links[0].direction != "out":
+        return
+    # Not linked yet: the copy may still wait in the outbox; the edit queues behind it.
+    ticket = (await uow.tickets.get(links[0].ticket_number) if links
+              else await ticket_here(message, uow))
+    if ticket is not None:
+        source = dict(source_of(message))
+        if message.from_user is not None:
+            source["agent"] = message.from_user.full_name
+        await desk.agent_edited(uow, ticket, source)
 
 
 @router.callback_query(TicketCb.filter())
@@ -330,9 +343,9 @@ async def card_button(query: CallbackQuery, callback_data: TicketCb, uow: SqlUni
             if isinstance(query.message, Message):
                 await query.message.delete()
         elif action == "decline":
-            await query.answer()
             if isinstance(query.message, Message):
                 await ask_decline_reason(query.message, ticket, state)
+            await query.answer()
         elif action in MOVES:
             await desk.move(uow, ticket, MOVES[action], agent)
             await query.answer(texts.status_title(MOVES[action]))
@@ -341,3 +354,5 @@ async def card_button(query: CallbackQuery, callback_data: TicketCb, uow: SqlUni
     except (IllegalTransition, TicketClosed):
         await query.answer(_("Not possible: the ticket is {status}.").format(
             status=texts.status_title(ticket.status)), show_alert=True)
+    except NotAllowed:
+        await query.answer(taken_by_other(ticket), show_alert=True)

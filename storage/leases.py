@@ -28,3 +28,10 @@ async def take_lease(session: AsyncSession, name: str, holder: str, now: datetim
     except IntegrityError:
         return False  # another process created it first
     return True
+
+
+async def release_lease(session: AsyncSession, name: str, holder: str, now: datetime) -> None:
+    """Give the lease up (a graceful stop), so that the next holder need not wait it out."""
+    await session.execute(update(LeaseRow).where(LeaseRow.name == name,
+                                                 LeaseRow.holder == holder)
+                          .values(expires_at=now))

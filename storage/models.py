@@ -111,13 +111,13 @@ class TicketRow(Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     assignee_id: Mapped[int | None] = mapped_column(BigInteger)
     assignee_name: Mapped[str | None] = mapped_column(String(256))
-    # the reports select a period's tickets by these four (storage/report_queries.py)
+    # the reports select a period's tickets by these (storage/report_queries.py)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     paused_business_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -128,6 +128,7 @@ class TicketRow(Base):
     credentials_seen: Mapped[bool] = mapped_column(Boolean, default=False)
     supervisor_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     description: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (Index("ix_tickets_closed_created", "closed_at", "created_at"),)
 
 
 class EventRow(Base):

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.report_queries import ReportQueries
 from storage.repositories import (
     AgentRepository,
     ClientRepository,
@@ -16,6 +17,7 @@ from storage.repositories import (
     TicketRepository,
     TimerRepository,
 )
+from storage.sla_queries import SlaQueries
 from storage.telegram_links import MessageLinkRepository, TopicRepository, UpdateLog
 
 
@@ -35,6 +37,8 @@ class SqlUnitOfWork:
         self.deflections = DeflectionRepository(session)
         self.ratings = RatingRepository(session, self.tickets)
         self.agents = AgentRepository(session)
+        self.sla = SlaQueries(session)
+        self.reports = ReportQueries(session)
 
     async def commit(self) -> None:
         """Make the changes durable."""

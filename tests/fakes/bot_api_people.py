@@ -235,18 +235,22 @@ class PeopleActions(Inspection):
         callback_data: str | None = None,
         *,
         button: str | None = None,
+        force: bool = False,
     ) -> str:
         """A person presses an inline button; return the callback query id.
 
         Name the button by its ``callback_data`` or by a part of its label (``button=``).
-        The button must be on the message as it currently is.
+        The button must be on the message as it currently is. Only members of a group can
+        press buttons in it; ``force=True`` lets anyone press (a card forwarded elsewhere, a
+        client that kept the message after leaving the group).
         """
         user = self.world.user(user_id)
         chat = self._chat(chat_id)
         message = chat.messages.get(message_id)
         if message is None:
             raise ValueError(f"no message {message_id} in chat {chat_id}")
-        if chat.private_user is None and self.world.status(chat, user_id) not in PRESENT_STATUSES:
+        if (not force and chat.private_user is None
+                and self.world.status(chat, user_id) not in PRESENT_STATUSES):
             raise ValueError(f"user {user_id} is not in chat {chat_id}")
         data = self._button_data(message, callback_data, button)
         query_id = str(secrets.randbelow(9 * 10**18) + 10**18)

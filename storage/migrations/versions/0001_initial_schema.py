@@ -147,7 +147,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tickets_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_problem_number'), ['problem_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tickets_closed_at'), ['closed_at'], unique=False)
+        batch_op.create_index('ix_tickets_closed_created', ['closed_at', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_first_response_due'), ['first_response_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_resolution_due'), ['resolution_due'], unique=False)
 
@@ -257,7 +257,7 @@ def downgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tickets_resolution_due'))
         batch_op.drop_index(batch_op.f('ix_tickets_first_response_due'))
-        batch_op.drop_index(batch_op.f('ix_tickets_closed_at'))
+        batch_op.drop_index('ix_tickets_closed_created')
         batch_op.drop_index(batch_op.f('ix_tickets_created_at'))
         batch_op.drop_index(batch_op.f('ix_tickets_status'))
         batch_op.drop_index(batch_op.f('ix_tickets_client_id'))

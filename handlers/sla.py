@@ -1,0 +1,34 @@
+"""`/sla` in the staff group: the open tickets whose deadlines come next."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from bot import texts_sla
+from bot.settings import Settings
+from domain.desk import Desk
+from handlers.filters import StaffChat
+from storage.uow import SqlUnitOfWork
+
+router = Router(name="sla")
+router.message.filter(StaffChat())
+
+LISTED = 15
+
+
+@router.message(Command("sla"))
+async def next_deadlines(message: Message, uow: SqlUnitOfWork, desk: Desk,
+                         settings: Settings) -> None:
+    """/sla: the next deadlines of the tickets this staff group works on, nearest first."""
+    here = message.chat.id
+    if here == settings.staff_chat_id:  # every queue but those with a group of their own
+        deadlines = await uow.sla.next_deadlines(LISTED, other_queues=[
+            queue.key for queue in desk.policy.queues
+            if queue.staff_chat_id and queue.staff_chat_id != here])
+    else:
+        deadlines = await uow.sla.next_deadlines(LISTED, queues=[
+            queue.key for queue in desk.policy.queues if queue.staff_chat_id == here])
+    await message.reply(texts_sla.next_deadlines(deadlines, desk.policy.staff_timezone,
+                                                 desk.clock.now()))
