@@ -107,3 +107,12 @@ def test_reopening_clears_the_close() -> None:
     assert ticket.closed_at == T0
     ticket.move(S.REOPENED, CLIENT, T0 + timedelta(days=1))
     assert ticket.closed_at is None and ticket.resolved_at is None
+
+
+def test_a_reopened_ticket_does_not_count_the_time_it_was_closed() -> None:
+    ticket = ticket_in(S.IN_PROGRESS)
+    ticket.move(S.RESOLVED, AGENT, T0)
+    ticket.move(S.CLOSED, CLIENT, T0 + timedelta(hours=1))
+    ticket.move(S.REOPENED, CLIENT, T0 + timedelta(days=2))
+    assert ticket.paused_since is None
+    assert ticket.paused_total == timedelta(days=2)
