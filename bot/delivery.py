@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import datetime
 from html import escape
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -28,6 +29,7 @@ from storage.telegram_links import Topic
 from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -100,10 +102,7 @@ class Delivery:
                 reason = escape(str(error))
             text = "⚠️ " + texts.delivery_failed(reason)
         with suppress(Exception):
-            async with self.uow_factory() as uow:
-                topic = await self._ensure_topic(uow, number)
-                await uow.commit()
-            await self._send_to_topic(topic, text)
+            await self._into_topic(number, lambda topic: self._send_to_topic(topic, text))
 
     # --- the staff side -------------------------------------------------------------------
 
@@ -173,22 +172,29 @@ class Delivery:
             return
         source = _in_order(payload["data"]["source"])
         number = payload["ticket"]
+
+        async def copy(topic: Topic) -> list[int]:
+            return await self._copy(topic.chat_id, source, thread_id=topic.thread_id,
+                                    reply_to=None if topic.thread_id else topic.card_message_id)
+
+        topic, copied = await self._into_topic(number, copy)
+        await self._link(number, "in", (source["chat"], source["ids"]), (topic.chat_id, copied))
+
+    async def _into_topic(self, number: int,
+                          post: Callable[[Topic], Awaitable[T]]) -> tuple[Topic, T]:
+        """Post into the ticket's topic; a topic the staff deleted is opened again (once)."""
         for attempt in range(2):
             async with self.uow_factory() as uow:
                 topic = await self._ensure_topic(uow, number, recreate=attempt > 0)
                 await uow.commit()
             try:
-                copied = await self._copy(topic.chat_id, source, thread_id=topic.thread_id,
-                                          reply_to=None if topic.thread_id else
-                                          topic.card_message_id)
+                return topic, await post(topic)
             except TelegramBadRequest as error:
                 if attempt == 0 and topic.thread_id is not None and _thread_gone(error):
                     log.info("topic of #%s is gone; opening a new one", number)
                     continue
                 raise
-            await self._link(number, "in", (source["chat"], source["ids"]),
-                             (topic.chat_id, copied))
-            return
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     async def _coalesced_to_topic(self, payload: dict[str, Any]) -> None:
         """Several client texts in one message, each marked with its time (busy group)."""
@@ -202,44 +208,44 @@ class Delivery:
             parts.append(stamp + source.get("html", ""))
         text = "\n\n".join(parts)
         number = payload["ticket"]
-        for attempt in range(2):
-            async with self.uow_factory() as uow:
-                topic = await self._ensure_topic(uow, number, recreate=attempt > 0)
-                await uow.commit()
-            await self.pacer.wait(topic.chat_id)
-            try:
-                sent = await self.bot.send_message(
-                    chat_id=topic.chat_id, text=text, message_thread_id=topic.thread_id,
-                    reply_parameters=None if topic.thread_id else ReplyParameters(
-                        message_id=topic.card_message_id or 0,
-                        allow_sending_without_reply=True))
-            except TelegramBadRequest as error:
-                if attempt == 0 and topic.thread_id is not None and _thread_gone(error):
-                    continue
-                raise
-            for source in sources:
-                await self._link(number, "in", (source["chat"], source["ids"]),
-                                 (topic.chat_id, [sent.message_id] * len(source["ids"])))
-            return
+
+        async def post(topic: Topic) -> Message:
+            reply = None if topic.thread_id else ReplyParameters(
+                message_id=topic.card_message_id or 0, allow_sending_without_reply=True)
+            return await self._send_text(topic.chat_id, text, thread_id=topic.thread_id,
+                                         reply=reply)
+
+        topic, sent = await self._into_topic(number, post)
+        for source in sources:
+            await self._link(number, "in", (source["chat"], source["ids"]),
+                             (topic.chat_id, [sent.message_id] * len(source["ids"])))
 
     async def _edit_in_topic(self, payload: dict[str, Any]) -> None:
         source = payload["data"]["source"]
         async with self.uow_factory() as uow:
             links = await uow.links.by_client_message(source["chat"], source["ids"][0])
+            shared = {link.staff_message_id: len(await uow.links.by_staff_message(
+                link.staff_chat_id, link.staff_message_id)) for link in links}
+            topic = await uow.topics.of_ticket(payload["ticket"])
         with self._staff_locale():
             html = "✏️ " + texts.edited_mark() + "\n" + source["html"]
         for link in links:
-            await self._edit(link.staff_chat_id, link.staff_message_id, source, html)
+            if shared[link.staff_message_id] > 1:
+                # Merged with other texts (a busy group): say it below instead of rewriting.
+                await self._send_text(
+                    link.staff_chat_id, html, thread_id=topic.thread_id if topic else None,
+                    reply=ReplyParameters(message_id=link.staff_message_id,
+                                          allow_sending_without_reply=True))
+            else:
+                await self._edit(link.staff_chat_id, link.staff_message_id, source, html)
 
     async def _topic_notice(self, payload: dict[str, Any]) -> None:
         async with self.uow_factory() as uow:
-            topic = await self._ensure_topic(uow, payload["ticket"])
-            await uow.commit()
             ticket, client = await self._ticket_and_client(uow, payload["ticket"])
         with self._staff_locale():
             text = texts.topic_notice(payload["template"], ticket, client,
                                       payload.get("data", {}), self.policy.staff_timezone)
-        await self._send_to_topic(topic, text)
+        await self._into_topic(ticket.number, lambda topic: self._send_to_topic(topic, text))
 
     async def _general_notice(self, payload: dict[str, Any]) -> None:
         async with self.uow_factory() as uow:
