@@ -157,7 +157,7 @@ class Desk:
                                            data={"source": dict(source)}))
         if changed:
             await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, client.id))
-            await self._set_timers(uow, ticket)
+        await self._set_timers(uow, ticket)  # the client's word also moves the auto-close on
         return ticket
 
     async def client_edited(self, uow: UnitOfWork, ticket: Ticket, source: Source) -> None:
@@ -192,7 +192,7 @@ class Desk:
                    detail: str | None = None) -> None:
         """Change a ticket's status; tell the client what it means for them."""
         now = self.clock.now()
-        paused_at = ticket.paused_since
+        paused_at, was = ticket.paused_since, ticket.status
         ticket.move(wanted, actor, now, detail)
         if paused_at is not None and ticket.paused_since is None:
             resume_clock(self.policy, ticket, paused_at, now)
@@ -201,8 +201,8 @@ class Desk:
         for item in _consequences(ticket, wanted, detail):
             await self._put(uow, now, item)
         await self._set_timers(uow, ticket)
-        if wanted in (Status.RESOLVED, Status.CLOSED):
-            await self._notify_incidents(uow, ticket, now)
+        if wanted is Status.RESOLVED or (wanted is Status.CLOSED and was is not Status.RESOLVED):
+            await self._notify_incidents(uow, ticket, now)  # once per fix, not again on close
 
     async def _notify_incidents(self, uow: UnitOfWork, problem: Ticket, now: datetime) -> None:
         """A problem is solved: every linked incident's client and topic hear of it."""
@@ -218,14 +218,24 @@ class Desk:
                                                data=data))
 
     async def client_confirms(self, uow: UnitOfWork, client: Client, ticket: Ticket,
-                              solved: bool) -> None:
-        """The client answers "is it resolved?": closed when yes, reopened when no."""
+                              solved: bool) -> Ticket:
+        """The client answers "is it resolved?": closed when yes, reopened when no.
+
+        "No" after the ticket was closed meanwhile (auto-close) reopens it as a message would,
+        or, outside the reopen window, opens a new ticket that names it; that one is returned.
+        """
+        if not solved and ticket.status is Status.CLOSED:
+            now = self.clock.now()
+            ticket = await self._reopen_or_follow(uow, client, ticket, now)
+            await self._changed(uow, ticket, now)
+            return ticket
         if ticket.status is not Status.RESOLVED:
             raise IllegalTransition(ticket.status.value,
                                     (Status.CLOSED if solved else Status.REOPENED).value)
         actor = Actor("client", client.id, client.name)
         await self.move(uow, ticket, Status.CLOSED if solved else Status.REOPENED, actor,
                         "confirmed" if solved else "still a problem")
+        return ticket
 
     async def rate(self, uow: UnitOfWork, client: Client, ticket: Ticket, score: int,
                    comment: str | None = None) -> None:

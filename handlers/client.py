@@ -29,6 +29,7 @@ router.edited_message.filter(F.chat.type == "private")
 router.callback_query.filter(F.message.chat.type == "private")
 
 MENTION = re.compile(r"^\s*#(\d{1,9})\b")
+NUMBER = re.compile(r"#(\d{1,9})\b")
 
 
 @router.message(CommandStart())
@@ -192,7 +193,13 @@ async def _replied_ticket(message: Message, uow: SqlUnitOfWork) -> int | None:
     if reply is None:
         return None
     links = await uow.links.by_client_message(message.chat.id, reply.message_id)
-    return links[0].ticket_number if links else None
+    if links:
+        return links[0].ticket_number
+    if reply.from_user is not None and reply.from_user.is_bot:
+        # A notice not linked (yet, or from before links): the one ticket it names, if one.
+        named = set(NUMBER.findall(reply.text or reply.caption or ""))
+        return int(named.pop()) if len(named) == 1 else None
+    return None
 
 
 class RatingComment(StatesGroup):
@@ -207,7 +214,7 @@ async def resolution_answer(query: CallbackQuery, callback_data: TicketCb, clien
     """"Yes, solved" closes the ticket; "No, still a problem" reopens it."""
     try:
         ticket = await desk.ticket_of_client(uow, client, callback_data.number)
-        await desk.client_confirms(uow, client, ticket, callback_data.action == "solved")
+        result = await desk.client_confirms(uow, client, ticket, callback_data.action == "solved")
     except TicketNotFound:
         await query.answer(_("You have no request #{number}.").format(
             number=callback_data.number), show_alert=True)
@@ -216,8 +223,13 @@ async def resolution_answer(query: CallbackQuery, callback_data: TicketCb, clien
         await query.answer(_("Request #{number} is no longer waiting for this answer.").format(
             number=callback_data.number), show_alert=True)
         return
-    await query.answer(_("Thank you!") if callback_data.action == "solved" else
-                       _("We are on it again."))
+    if result.number != ticket.number:  # closed too long ago: a new ticket follows it
+        await query.answer(_("Request #{old} was closed too long ago, so request #{new} is "
+                             "opened for it.").format(old=ticket.number, new=result.number),
+                           show_alert=True)
+    else:
+        await query.answer(_("Thank you!") if callback_data.action == "solved" else
+                           _("We are on it again."))
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
 

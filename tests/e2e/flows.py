@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from tests.e2e.harness import press
 from tests.fakes.bot_api import FakeBotAPI
-from tests.fakes.plugin import STAFF_CHAT_ID
+from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
+
+CLIENT = 5001  # Carol (@carol)
+OTHER_CLIENT = 5002  # Dave (@dave)
+NAMES = {CLIENT: ("Carol", "carol"), OTHER_CLIENT: ("Dave", "dave")}
 
 
 async def open_ticket(api: FakeBotAPI, user: int, subject: str = "Login fails",
@@ -72,3 +77,82 @@ async def card_of(api: FakeBotAPI, thread_id: int,
 
     card: dict[str, Any] = await api.wait_for(first, description=f"the card in {thread_id}")
     return card
+
+
+# --- a ticket seen from the staff group --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A ticket a test opened: its number, its topic and its card's message id."""
+
+    number: int
+    thread: int
+    card_id: int
+
+
+async def opened(api: FakeBotAPI, user: int = CLIENT, subject: str = "Login fails",
+                 contract: str = "C-100") -> Opened:
+    """A client (Carol unless told) files a request; wait for its topic and card."""
+    if user not in api.world.users and user in NAMES:
+        api.add_user(user, NAMES[user][0], username=NAMES[user][1], language_code="en")
+    number, thread = await open_ticket(api, user, subject=subject, contract=contract)
+    card = await card_of(api, thread)
+    return Opened(number, thread, card["message_id"])
+
+
+def card_text(api: FakeBotAPI, ticket: Opened) -> str:
+    """The card's text as it is now."""
+    card = api.message(STAFF_CHAT_ID, ticket.card_id)
+    assert card is not None
+    return str(card["text"])
+
+
+async def card_shows(api: FakeBotAPI, ticket: Opened, *words: str) -> str:
+    """Wait until the card (the same message, edited in place) shows every word."""
+    def current() -> str | None:
+        text = card_text(api, ticket)
+        return text if all(word in text for word in words) else None
+
+    text: str = await api.wait_for(current, description=f"the card of #{ticket.number} to "
+                                                        f"show {words}")
+    return text
+
+
+async def topic_named(api: FakeBotAPI, ticket: Opened, start: str) -> dict[str, Any]:
+    """Wait until the ticket's topic is named starting with `start`."""
+    def current() -> dict[str, Any] | None:
+        topic = api.topic(STAFF_CHAT_ID, ticket.thread)
+        return topic if topic["name"].startswith(start) else None
+
+    topic: dict[str, Any] = await api.wait_for(current, description=f"topic named {start!r}")
+    return topic
+
+
+async def topic_closed(api: FakeBotAPI, ticket: Opened, closed: bool = True) -> None:
+    """Wait until the ticket's topic is closed (or open again)."""
+    await api.wait_for(lambda: api.topic(STAFF_CHAT_ID, ticket.thread)["closed"] is closed,
+                       description=f"the topic of #{ticket.number} closed={closed}")
+
+
+def press_on_card(api: FakeBotAPI, ticket: Opened, label: str, user: int = ALICE_ID) -> str:
+    """An agent presses a button of the ticket's card."""
+    return api.user_presses(user, STAFF_CHAT_ID, ticket.card_id, button=label)
+
+
+async def answer_to(api: FakeBotAPI, query_id: str) -> dict[str, Any]:
+    """The bot's answer to a button press."""
+    answer: dict[str, Any] = await api.wait_for(lambda: api.callback_answer(query_id),
+                                                description="the answer to the press")
+    return answer
+
+
+def in_topic(api: FakeBotAPI, ticket: Opened, text: str, user: int = ALICE_ID) -> None:
+    """An agent writes in the ticket's topic (a command, a note or a reply)."""
+    api.user_sends(user, text, chat_id=STAFF_CHAT_ID, thread_id=ticket.thread)
+
+
+async def bot_says_in_topic(api: FakeBotAPI, ticket: Opened, contains: str) -> dict[str, Any]:
+    """Wait for the bot's next message in the topic containing `contains`."""
+    return await api.wait_for_bot_message(STAFF_CHAT_ID, contains=contains,
+                                          thread_id=ticket.thread)

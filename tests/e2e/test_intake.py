@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.e2e.flows import open_ticket
 from tests.e2e.harness import RunningDesk, press
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import STAFF_CHAT_ID
@@ -54,3 +55,17 @@ async def test_full_intake_registers_a_ticket_with_topic_card_and_acknowledgemen
     photo_copy = await fake_api.wait_for_bot_message(STAFF_CHAT_ID, contains="the screen",
                                                      thread_id=thread)
     assert "photo" in photo_copy
+
+
+async def test_each_request_gets_the_next_number_and_a_topic_of_its_own(
+        fake_api: FakeBotAPI, desk: RunningDesk) -> None:
+    fake_api.add_user(CLIENT, "Carol", username="carol", language_code="en")
+    first = await open_ticket(fake_api, CLIENT, subject="Login fails")
+    second = await open_ticket(fake_api, CLIENT, subject="Export broken")  # remembered contract
+    other = await open_ticket(fake_api, 5002, subject="Reports slow", contract="C-200")
+
+    assert [number for number, _ in (first, second, other)] == [1001, 1002, 1003]
+    assert len({thread for _, thread in (first, second, other)}) == 3
+    names = sorted(topic["name"] for topic in fake_api.topics(STAFF_CHAT_ID))
+    assert names == ["🟠 #1001 · ACME · Login fails", "🟠 #1002 · ACME · Export broken",
+                     "🟠 #1003 · Globex · Reports slow"]
