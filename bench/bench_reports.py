@@ -60,6 +60,7 @@ CLIENTS = 10_000
 AGENTS = [(100 + n, f"Agent {n:02d}") for n in range(20)]
 LEVELS = (("premium", 0.2), ("standard", 0.6), ("basic", 0.2))
 H = timedelta(hours=1)
+PLAN_WIDTH = 160  # plan lines are cut here (the lists of ids are long)
 
 
 # -- the synthetic history --------------------------------------------------------------------
@@ -216,7 +217,8 @@ async def explain(engine: AsyncEngine, period: Period) -> None:
     """Print the plans of the report's queries for `period` (with timings on PostgreSQL)."""
     start, end = period.start, period.end
     async with engine.connect() as connection:
-        ids = (await connection.execute(report_queries.ticket_rows(start, end))).scalars().all()
+        ids = sorted((await connection.execute(report_queries.ticket_rows(start, end))
+                      ).scalars())
     statements = {
         "tickets of the scope": report_queries.ticket_rows(start, end),
         f"status changes of {min(len(ids), report_queries.IDS_PER_QUERY)} of its "
@@ -238,10 +240,8 @@ async def explain(engine: AsyncEngine, period: Period) -> None:
                            for key in compiled.positiontup or ())
             rows = await connection.exec_driver_sql(prefix + compiled.string, params)
             for row in rows:
-                if dialect == "sqlite":
-                    print("     " + "  " * _sqlite_depth(row) + row[-1])
-                else:
-                    print("     " + row[0])
+                line = ("  " * _sqlite_depth(row) + row[-1]) if dialect == "sqlite" else row[0]
+                print("     " + (line if len(line) <= PLAN_WIDTH else line[:PLAN_WIDTH] + "…"))
 
 
 _DEPTHS: dict[int, int] = {}
@@ -350,15 +350,18 @@ async def main() -> None:
     args = parser.parse_args()
     results = {}
     if args.backend in ("sqlite", "both"):
-        folder = tempfile.mkdtemp(prefix="fd_bench_")
-        path = args.sqlite_file or Path(folder) / "bench.sqlite3"
-        results["sqlite"] = await run_backend("sqlite", f"sqlite+aiosqlite:///{path}", args)
-        if not args.keep and args.sqlite_file is None:
-            for leftover in Path(folder).iterdir():
-                leftover.unlink()
-            Path(folder).rmdir()
+        if args.sqlite_file is not None:
+            url = f"sqlite+aiosqlite:///{args.sqlite_file}"
+            results["sqlite"] = await run_backend("sqlite", url, args)
         else:
-            print(f"  kept {path}")
+            with tempfile.TemporaryDirectory(prefix="fd_bench_") as folder:
+                path = Path(folder) / "bench.sqlite3"
+                results["sqlite"] = await run_backend("sqlite", f"sqlite+aiosqlite:///{path}",
+                                                      args)
+                if args.keep:
+                    kept = Path(tempfile.gettempdir()) / f"{Path(folder).name}.sqlite3"
+                    path.rename(kept)
+                    print(f"  kept {kept}")
     if args.backend in ("postgres", "both"):
         if args.postgres_database:
             url = make_url(args.postgres).set(database=args.postgres_database)

@@ -23,13 +23,20 @@ from bot.guards import ClientGuard, StaffGuard
 from bot.i18n import DeskI18n, make_i18n
 from bot.middlewares import ErrorMiddleware, PeopleMiddleware, UpdateMiddleware
 from bot.outbox import OutboxSender
-from bot.pacing import Pacer, SendLimits
+from bot.pacing import (
+    AnswerPacingMiddleware,
+    Pacer,
+    RetryAfterMiddleware,
+    SendLimits,
+    SharedSlots,
+)
 from bot.scheduler import Scheduler
 from bot.settings import ConfigError, Settings
+from bot.updates import Poller, confirm
 from domain.clock import Clock, SystemClock
 from domain.desk import Desk
 from domain.policy import Policy
-from handlers import client, intake, other_channels, sla, staff
+from handlers import client, intake, other_channels, privacy, reports, sla, staff
 from storage.engine import make_engine, make_sessionmaker, schema_is_current, upgrade
 from storage.fsm import SqlStorage
 from storage.uow import UnitOfWorkFactory
@@ -89,6 +96,12 @@ def make_fsm_storage(settings: Settings, uow_factory: UnitOfWorkFactory) -> Base
     return SqlStorage(uow_factory.sessions)
 
 
+def shared_slots(storage: BaseStorage, bot_id: int) -> SharedSlots | None:
+    """With Redis (several processes) the sending limits are kept across all of them."""
+    redis = getattr(storage, "redis", None)
+    return None if redis is None else SharedSlots(redis, bot_id)
+
+
 @asynccontextmanager
 async def build_app(settings: Settings, policy: Policy, clock: Clock | None = None,
                     limits: SendLimits | None = None) -> AsyncIterator[App]:
@@ -101,14 +114,19 @@ async def build_app(settings: Settings, policy: Policy, clock: Clock | None = No
         i18n = make_i18n(policy.default_language)
         bot = make_bot(settings)
         sender_bot = make_bot(settings)
-        pacer = Pacer(limits or SendLimits())
+        storage = make_fsm_storage(settings, uow_factory)
+        pacer = Pacer(limits or SendLimits().scaled(settings.telegram_rate_scale),
+                      shared=shared_slots(storage, bot.id))
+        # One budget for both: the handlers' direct answers and the outbox's sends.
+        bot.session.middleware(AnswerPacingMiddleware(pacer))
+        for each in (bot, sender_bot):
+            each.session.middleware(RetryAfterMiddleware(pacer))
         delivery = Delivery(sender_bot, uow_factory, policy, settings.staff_chat_id, i18n,
                             pacer, clock)
         sender = OutboxSender(delivery, uow_factory, clock)
         if settings.database_url.startswith("sqlite"):
             # One process per SQLite file: claims left by a crash belong to nobody now.
             await sender.release_all_claims()
-        storage = make_fsm_storage(settings, uow_factory)
         dispatcher = make_dispatcher(settings, policy, clock, i18n, uow_factory, sender,
                                      storage)
         scheduler = Scheduler(Desk(policy, clock), uow_factory, clock)
@@ -133,9 +151,12 @@ def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: Desk
     # The isolation makes the updates of one person in one chat run one after another, in
     # order, with the state read after the previous one committed (albums, quick messages).
     dispatcher = Dispatcher(storage=storage, events_isolation=SimpleEventIsolation(),
-                            desk=Desk(policy, clock), policy=policy, settings=settings,
-                            staff_chats=chats)
+                            disable_fsm=True, desk=Desk(policy, clock), policy=policy,
+                            settings=settings, staff_chats=chats)
     dispatcher.update.outer_middleware(UpdateMiddleware(uow_factory, sender, clock))
+    # The conversation state after the update's transaction is open, so that it is read in
+    # that transaction too (one transaction per update, not two).
+    dispatcher.update.outer_middleware(dispatcher.fsm)
     people = PeopleMiddleware(i18n, policy, chats, clock)
     client_guard = ClientGuard(policy)
     staff_guard = StaffGuard(chats, clock)
@@ -144,8 +165,9 @@ def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: Desk
         observer.middleware(ErrorMiddleware())
         observer.middleware(client_guard)
         observer.middleware(staff_guard)
-    routers = (client.router, intake.router, other_channels.router, sla.router,
-               staff.router)
+    # privacy first (/forget works in the middle of an intake); staff last (its catch-all)
+    routers = (privacy.router, client.router, intake.router, other_channels.router,
+               sla.router, reports.router, staff.router)
     for router in routers:
         # The routers are module-level; a process that builds a second dispatcher (the
         # tests do) must take them back from the first one.
@@ -172,19 +194,11 @@ async def serve(app: App, stop: asyncio.Event, polling_timeout: int = 10) -> Non
             await serve_webhook(app, stop)
         else:
             await app.bot.delete_webhook(drop_pending_updates=False)
-            polling = asyncio.create_task(app.dispatcher.start_polling(
-                app.bot, handle_signals=False, close_bot_session=False,
-                polling_timeout=polling_timeout,
-                allowed_updates=app.dispatcher.resolve_used_update_types()))
-            await stop.wait()
-            while not polling.done():
-                with suppress(RuntimeError):  # polling has not started yet
-                    await app.dispatcher.stop_polling()
-                await asyncio.wait({polling}, timeout=0.1)
-        # Updates already taken from Telegram are finished, not dropped.
-        running = set(app.dispatcher._handle_update_tasks)
-        if running:
-            await asyncio.wait(running, timeout=30)
+            # Our poller, not aiogram's: it confirms a batch only once it has been handled.
+            poller = Poller(app.dispatcher, app.bot, polling_timeout,
+                            app.dispatcher.resolve_used_update_types())
+            await poller.run(stop)
+            await confirm(app.bot, poller.offset)
     finally:
         stop.set()
         await asyncio.gather(sender_task, scheduler_task)

@@ -1,4 +1,4 @@
-"""`frontdesk` — run the bot, migrate the database, manage contracts."""
+"""`frontdesk` — run the bot, migrate the database, manage contracts, report, forget clients."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot import cli_reports
 from bot.settings import (
     ConfigError,
     load_config_path,
@@ -44,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
         "import", help="import FILE.csv (number,customer,sla_level[,valid_until,...])")
     importer.add_argument("file", type=Path)
     contract_commands.add_parser("list", help="list the contracts")
+    cli_reports.add_commands(commands)
     return root
 
 
@@ -73,6 +76,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "db":
         return await _db(args.db_command)
+    if args.command in cli_reports.COMMANDS:
+        return await cli_reports.dispatch(args, open_database)
     return await _contracts(args)
 
 
@@ -92,9 +97,9 @@ async def _db(action: str) -> int:
         await engine.dispose()
 
 
-async def _contracts(args: argparse.Namespace) -> int:
-    path, explicit = load_config_path(os.environ)
-    policy = load_policy(path, explicit=explicit)
+@asynccontextmanager
+async def open_database() -> AsyncIterator[UnitOfWorkFactory]:
+    """Units of work on DATABASE_URL: a SQLite file is upgraded, PostgreSQL must be current."""
     url = load_database_url(os.environ)
     engine = make_engine(url)
     try:
@@ -102,7 +107,15 @@ async def _contracts(args: argparse.Namespace) -> int:
             await upgrade(engine)
         elif not await schema_is_current(engine):
             raise ConfigError("the database schema is out of date: run `frontdesk db upgrade`")
-        uow_factory = UnitOfWorkFactory(make_sessionmaker(engine))
+        yield UnitOfWorkFactory(make_sessionmaker(engine))
+    finally:
+        await engine.dispose()
+
+
+async def _contracts(args: argparse.Namespace) -> int:
+    path, explicit = load_config_path(os.environ)
+    policy = load_policy(path, explicit=explicit)
+    async with open_database() as uow_factory:
         if args.contracts_command == "list":
             async with uow_factory() as uow:
                 for contract in await uow.contracts.all():
@@ -113,8 +126,6 @@ async def _contracts(args: argparse.Namespace) -> int:
             return 0
         return await _import(args.file, [level.key for level in policy.sla_levels],
                              uow_factory)
-    finally:
-        await engine.dispose()
 
 
 async def _import(path: Path, levels: list[str], uow_factory: UnitOfWorkFactory) -> int:

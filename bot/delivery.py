@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from contextlib import suppress
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from typing import Any, TypeVar
@@ -26,6 +28,7 @@ from domain.policy import Policy
 from domain.tickets import Ticket
 from handlers import keyboards_client, keyboards_staff
 from storage.telegram_links import Topic
+from storage.transient import retry_transient
 from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -131,11 +134,29 @@ class Delivery:
 
     async def _ensure_topic(self, uow: SqlUnitOfWork, number: int,
                             recreate: bool = False) -> Topic:
-        """The ticket's topic, created (with its card) the first time it is needed."""
+        """The ticket's topic, created (with its card) the first time it is needed.
+
+        `recreate` replaces a topic that is gone. No transaction stays open while Telegram is
+        asked (a SQLite writer would hold up every other one). Topics are made in the chat's
+        turn (see Pacer.turn), one at a time: a task that asked meanwhile, from another lane,
+        finds the topic the first one made instead of making a second.
+        """
         topic = await uow.topics.of_ticket(number)
         if topic is not None and not recreate:
             return topic
-        ticket, client = await self._ticket_and_client(uow, number)
+        ticket, _ = await self._ticket_and_client(uow, number)
+        await uow.commit()  # only read so far: end the transaction before Telegram is asked
+        chat_id = topic.chat_id if topic is not None else self._chat_for(ticket)
+        async with self.pacer.turn(chat_id, lambda: float("inf")):
+            return await self._open_topic(number, gone=topic)
+
+    async def _open_topic(self, number: int, gone: Topic | None) -> Topic:
+        async with self.uow_factory() as uow:
+            current = await uow.topics.of_ticket(number)
+            if current is not None and (gone is None or current.thread_id != gone.thread_id
+                                        or current.chat_id != gone.chat_id):
+                return current  # made (or made again) while this task waited for its turn
+            ticket, client = await self._ticket_and_client(uow, number)
         chat_id = self._chat_for(ticket)
         with self._staff_locale():
             name = texts.topic_name(self.policy, ticket, client.name)
@@ -150,8 +171,29 @@ class Delivery:
         await self.pacer.wait(chat_id)
         card = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup,
                                            message_thread_id=thread_id)
-        await uow.topics.store(number, chat_id, thread_id, card.message_id, name)
+
+        async def store() -> None:
+            async with self.uow_factory() as uow:
+                await uow.topics.store(number, chat_id, thread_id, card.message_id, name)
+                await uow.commit()
+
+        # Telegram has the topic now: lose its record and the next item would open another.
+        await retry_transient(store, f"topic of #{number}")
         return Topic(number, chat_id, thread_id, card.message_id, name, False)
+
+    async def chat_of(self, payload: dict[str, Any]) -> int | None:
+        """The chat an item goes to (the outbox takes its turn there); None if it has none."""
+        kind = Kind(payload["kind"])
+        async with self.uow_factory() as uow:
+            if kind in (Kind.COPY_TO_CLIENT, Kind.EDIT_AT_CLIENT, Kind.CLIENT_NOTICE):
+                client = payload.get("client")
+                return None if client is None else await uow.clients.telegram_id(client)
+            number = payload.get("ticket")
+            topic = None if number is None else await uow.topics.of_ticket(number)
+            if topic is not None:
+                return topic.chat_id
+            ticket = None if number is None else await uow.tickets.get(number)
+        return self.staff_chat_id if ticket is None else self._chat_for(ticket)
 
     def _chat_for(self, ticket: Ticket) -> int:
         try:
@@ -389,11 +431,20 @@ class Delivery:
 
     async def _link(self, number: int, direction: str, client: tuple[int, list[int]],
                     staff: tuple[int, list[int]]) -> None:
-        async with self.uow_factory() as uow:
-            for client_id, staff_id in zip(client[1], staff[1], strict=False):
-                await uow.links.add(number, direction, (client[0], client_id),
-                                    (staff[0], staff_id), self.clock.now())
-            await uow.commit()
+        pairs = [Link(number, direction, (client[0], client_id), (staff[0], staff_id))
+                 for client_id, staff_id in zip(client[1], staff[1], strict=False)]
+        collected = _LINKS.get()
+        if collected is not None:  # the outbox records them with the item's outcome
+            collected.extend(pairs)
+            return
+
+        async def add() -> None:
+            async with self.uow_factory() as uow:
+                await record_links(uow, pairs, self.clock.now())
+                await uow.commit()
+
+        # The message went out: a database blip now must not make the item go out again.
+        await retry_transient(add, f"links of #{number}")
 
     async def _ticket_and_client(self, uow: SqlUnitOfWork, number: int) -> tuple[Ticket, Client]:
         ticket = await uow.tickets.get(number)
@@ -412,6 +463,37 @@ class Delivery:
 
     def _staff_locale(self) -> Any:
         return _Both(self.i18n.context(), self.i18n.use_locale(self.policy.staff_language))
+
+
+@dataclass(frozen=True)
+class Link:
+    """A client message and its staff twin, to be remembered."""
+
+    ticket: int
+    direction: str
+    client: tuple[int, int]
+    staff: tuple[int, int]
+
+
+_LINKS: ContextVar[list[Link] | None] = ContextVar("delivery_links", default=None)
+
+
+@contextmanager
+def links_collected() -> Iterator[list[Link]]:
+    """While delivering: the message pairs made are collected here instead of written, so
+    that the caller records them in the transaction that marks the item as sent."""
+    collected: list[Link] = []
+    token = _LINKS.set(collected)
+    try:
+        yield collected
+    finally:
+        _LINKS.reset(token)
+
+
+async def record_links(uow: SqlUnitOfWork, links: list[Link], now: datetime) -> None:
+    """Write message pairs in the unit of work."""
+    for link in links:
+        await uow.links.add(link.ticket, link.direction, link.client, link.staff, now)
 
 
 def _in_order(source: dict[str, Any]) -> dict[str, Any]:

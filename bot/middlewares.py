@@ -10,12 +10,14 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from bot.i18n import DeskI18n, pick_language
 from bot.outbox import OutboxSender
 from domain.clock import Clock
 from domain.policy import Policy
 from storage.fsm import within_update
+from storage.transient import is_transient, retry_transient
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -34,15 +36,19 @@ def _chat_of(update: Update) -> int | None:
 class UpdateMiddleware(BaseMiddleware):
     """Per update: one chat at a time, skip a re-sent update, one transaction, wake the outbox.
 
-    The update id is recorded in the same transaction as the update's effects, so an update
-    Telegram delivers twice changes nothing the second time.
+    The update id is recorded first, in the same transaction as the update's effects: an update
+    Telegram delivers twice changes nothing the second time, and when two processes get it at
+    once, the second waits on the first's record and then skips it. While the database is
+    unavailable (a restart), the update is tried again for `patience` seconds, in its chat's
+    turn; after that the error goes up and the update is not confirmed to Telegram.
     """
 
     def __init__(self, uow_factory: UnitOfWorkFactory, sender: OutboxSender,
-                 clock: Clock) -> None:
+                 clock: Clock, patience: float = 30.0) -> None:
         self.uow_factory = uow_factory
         self.sender = sender
         self.clock = clock
+        self.patience = patience
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject,
@@ -50,18 +56,25 @@ class UpdateMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         chat_id = _chat_of(event)
         lock = self._locks.setdefault(chat_id or 0, asyncio.Lock())
-        async with lock, self.uow_factory() as uow:
-            if await uow.updates.seen(event.update_id):
+        async with lock:
+            result = await retry_transient(lambda: self._handle_once(handler, event, data),
+                                           f"update {event.update_id}", self.patience)
+        if not lock.locked() and len(self._locks) > 10_000:
+            self._locks.pop(chat_id or 0, None)
+        self.sender.wake()
+        return result
+
+    async def _handle_once(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
+        async with self.uow_factory() as uow:
+            try:
+                await uow.updates.record(event.update_id, self.clock.now())
+            except IntegrityError:
                 log.info("update %s was already processed", event.update_id)
                 return None
             data["uow"] = uow
             with within_update(uow.session):
                 result = await handler(event, data)
-            await uow.updates.record(event.update_id, self.clock.now())
             await uow.commit()
-        if not lock.locked() and len(self._locks) > 10_000:
-            self._locks.pop(chat_id or 0, None)
-        self.sender.wake()
         return result
 
 
@@ -101,7 +114,9 @@ class ErrorMiddleware(BaseMiddleware):
                        data: dict[str, Any]) -> Any:
         try:
             return await handler(event, data)
-        except Exception:
+        except Exception as error:
+            if is_transient(error):
+                raise  # the update is tried again: nothing went wrong for the person yet
             log.exception("error while handling %s", type(event).__name__)
             text = _("Sorry, something went wrong on our side. Please try again in a minute.")
             if isinstance(event, Message):

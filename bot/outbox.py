@@ -2,8 +2,14 @@
 
 Every lane (a client's chat, a ticket's topic, the General topic) has at most one worker at a
 time, so order is kept within it while lanes go in parallel. A worker *claims* the rows it is
-about to send (`claimed_by`, `claimed_until`), so several bot processes on one database never
+about to send (`claimed_by`, `claimed_until`) and renews the claim while the item is on its way
+(waiting for the chat's turn may take minutes), so several bot processes on one database never
 send the same row; a claim left by a dead process expires and another takes the lane over.
+
+A send Telegram accepted is marked as sent even if the database is away for a while (the mark
+is tried again until it lands): an unmarked row would be sent a second time. What cannot be
+helped is a process killed between Telegram's answer and the mark; that item (at most one per
+lane being sent at that moment) goes out again after the restart.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import json
 import logging
 import os
 import socket
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,17 +31,21 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
-from bot.delivery import Delivery, PermanentFailure
+from bot.delivery import Delivery, Link, PermanentFailure, links_collected, record_links
 from domain.clock import Clock
 from domain.outgoing import Kind
 from storage.models import OutboxRow
+from storage.transient import retry_transient
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 ALBUM_GRACE = timedelta(seconds=1)  # wait for the rest of an album before copying it
+LANE_CHAT_MEMORY = timedelta(minutes=1)  # a ticket's chat changes only with its queue
+AGE_WEIGHT = 3.0  # turns a lane waits to gain the priority of one more waiting message
+_NOTHING = object()  # an empty lane
 MAX_BACKOFF = 300.0
 COALESCE_LIMIT = 3500  # characters of merged client texts in one staff message
 
@@ -55,16 +66,19 @@ class OutboxSender:
 
     def __init__(self, delivery: Delivery, uow_factory: UnitOfWorkFactory, clock: Clock,
                  batch: int = 1000, claim_for: timedelta = timedelta(seconds=20),
-                 max_workers: int = 200) -> None:
+                 max_workers: int = 200, mark_patience: float = 600.0) -> None:
         self.delivery = delivery
         self.uow_factory = uow_factory
         self.clock = clock
         self.batch = batch
         self.claim_for = claim_for
+        self.mark_patience = mark_patience  # seconds to keep trying to record an outcome
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._slots = asyncio.Semaphore(max_workers)
         self._wake = asyncio.Event()
         self._workers: dict[str, asyncio.Task[None]] = {}
+        self._waiting: dict[str, tuple[int, datetime]] = {}  # lane: items, since when
+        self._lane_chats: dict[str, tuple[int | None, datetime]] = {}
         self.sent = 0
 
     def wake(self) -> None:
@@ -75,10 +89,17 @@ class OutboxSender:
         """Deliver until `stop` is set; then finish what is due and return."""
         while True:
             self._wake.clear()
-            next_due = await self._start_workers(stop)
+            try:
+                next_due = await self._start_workers(stop)
+            except Exception:  # the database is away: the outbox waits for it, never stops
+                log.warning("outbox: cannot read the due items; trying again", exc_info=True)
+                next_due = self.clock.now() + timedelta(seconds=1)
+                if stop.is_set():
+                    await self._finish_workers()
+                    return
             if stop.is_set():
                 if self._workers:
-                    await asyncio.gather(*self._workers.values())
+                    await self._finish_workers()
                     continue  # workers may have left due items behind a retry
                 return
             timeout = 1.0 if next_due is None else max(
@@ -90,6 +111,9 @@ class OutboxSender:
             for waiter in pending:
                 waiter.cancel()
 
+    async def _finish_workers(self) -> None:
+        await asyncio.gather(*self._workers.values(), return_exceptions=True)
+
     async def release_all_claims(self) -> None:
         """Forget every claim (one process per database, e.g. SQLite, after a crash)."""
         async with self.uow_factory() as uow:
@@ -100,17 +124,19 @@ class OutboxSender:
     async def _start_workers(self, stop: asyncio.Event) -> datetime | None:
         """Start a worker for every lane whose head is due; return the next due time."""
         now = self.clock.now()
+        lanes = (select(OutboxRow.lane, func.min(OutboxRow.id).label("head"),
+                        func.count().label("waiting"))
+                 .where(OutboxRow.state == "pending").group_by(OutboxRow.lane).subquery())
         async with self.uow_factory() as uow:
             result = await uow.session.execute(
-                select(OutboxRow.lane, OutboxRow.not_before, OutboxRow.claimed_until)
-                .where(OutboxRow.state == "pending").order_by(OutboxRow.id).limit(self.batch))
+                select(lanes.c.lane, lanes.c.waiting, OutboxRow.not_before,
+                       OutboxRow.claimed_until)
+                .join(OutboxRow, OutboxRow.id == lanes.c.head)
+                .order_by(lanes.c.head).limit(self.batch))
             rows = result.all()
+        self._waiting = {lane: (waiting, not_before) for lane, waiting, not_before, _ in rows}
         next_due: datetime | None = None
-        seen: set[str] = set()
-        for lane, not_before, claimed_until in rows:
-            if lane in seen:
-                continue
-            seen.add(lane)
+        for lane, _, not_before, claimed_until in rows:
             due = max(not_before, claimed_until or not_before)
             if due > now:
                 next_due = due if next_due is None else min(next_due, due)
@@ -123,12 +149,58 @@ class OutboxSender:
     async def _work(self, lane: str, stop: asyncio.Event) -> None:
         async with self._slots:
             while True:
-                item = await self._claim(lane)
-                if item is None:
+                try:
+                    chat_id = await self._chat_of(lane)
+                except Exception:  # the database is away; the lane is looked at again later
+                    log.warning("outbox lane %s: cannot read it; later", lane, exc_info=True)
                     return
-                await self._deliver(item)
+                if chat_id is _NOTHING:
+                    return
+                async with self._turn(lane, chat_id):
+                    try:
+                        item = await self._claim(lane)
+                    except Exception:
+                        log.warning("outbox lane %s: cannot claim; later", lane, exc_info=True)
+                        return
+                    if item is None:
+                        return
+                    await self._deliver(item)
                 if stop.is_set() and item.attempts > 0:
                     return
+
+    async def _chat_of(self, lane: str) -> int | None | object:
+        """The chat the lane's items go to (remembered a while); _NOTHING for an empty lane."""
+        known = self._lane_chats.get(lane)
+        if known is not None and known[1] > self.clock.now():
+            return known[0]
+        async with self.uow_factory() as uow:
+            payload = (await uow.session.execute(
+                select(OutboxRow.payload).where(OutboxRow.state == "pending",
+                                                OutboxRow.lane == lane)
+                .order_by(OutboxRow.id).limit(1))).scalar()
+        if payload is None:
+            return _NOTHING
+        chat_id = await self.delivery.chat_of(json.loads(payload))
+        if len(self._lane_chats) > 10_000:
+            self._lane_chats.clear()
+        self._lane_chats[lane] = (chat_id, self.clock.now() + LANE_CHAT_MEMORY)
+        return chat_id
+
+    def _turn(self, lane: str, chat_id: int | None) -> AbstractAsyncContextManager[None]:
+        """The lane's turn at its chat, before its head is claimed: what it claims then is
+        everything that came meanwhile. A lane with more waiting, or waiting longer, goes
+        first (each turn waited is worth one more message)."""
+        if not isinstance(chat_id, int):
+            return nullcontext()
+        pacer = self.delivery.pacer
+        interval = pacer.limits.interval(chat_id) or 1.0
+
+        def priority() -> float:
+            waiting, since = self._waiting.get(lane, (1, self.clock.now()))
+            age = (self.clock.now() - since).total_seconds()
+            return waiting + age / (AGE_WEIGHT * interval)
+
+        return pacer.turn(chat_id, priority)
 
     async def _claim(self, lane: str) -> _Item | None:
         """Claim the lane's head (with an album's rest, or coalesced texts) if it is due."""
@@ -202,8 +274,10 @@ class OutboxSender:
             item.payload = {**item.payload, "data": {"sources": parts}}
 
     async def _deliver(self, item: _Item) -> None:
+        renewing = asyncio.create_task(self._keep_claim(item))
         try:
-            await self.delivery.deliver(item.payload)
+            with links_collected() as links:
+                await self.delivery.deliver(item.payload)
         except TelegramRetryAfter as error:
             self.delivery.hold(item.payload, float(error.retry_after))
             await self._retry_later(item, float(error.retry_after), str(error), count=False)
@@ -216,30 +290,67 @@ class OutboxSender:
             log.exception("outbox item %s failed unexpectedly", item.row_ids)
             await self._retry_later(item, min(MAX_BACKOFF, 2.0 ** item.attempts), repr(error))
         else:
-            await self._mark(item, "sent", None)
+            await self._mark(item, "sent", None, links)
             self.sent += len(item.row_ids)
+        finally:
+            renewing.cancel()
+
+    async def _keep_claim(self, item: _Item) -> None:
+        """Renew the claim while the item waits for its turn and goes out."""
+        while True:
+            await asyncio.sleep(self.claim_for.total_seconds() / 3)
+            try:
+                async with self.uow_factory() as uow:
+                    await uow.session.execute(
+                        update(OutboxRow).where(OutboxRow.id.in_(item.row_ids),
+                                                OutboxRow.claimed_by == self.holder)
+                        .values(claimed_until=self.clock.now() + self.claim_for))
+                    await uow.commit()
+            except Exception:  # the database is away: the claim may lapse, nothing worse
+                log.warning("outbox item %s: cannot renew the claim", item.row_ids,
+                            exc_info=True)
 
     async def _retry_later(self, item: _Item, seconds: float, error: str,
                            count: bool = True) -> None:
         log.warning("outbox item %s: retry in %.1fs (%s)", item.row_ids, seconds, error)
         item.attempts += 1
-        async with self.uow_factory() as uow:
-            await uow.session.execute(
-                update(OutboxRow).where(OutboxRow.id.in_(item.row_ids))
-                .values(attempts=OutboxRow.attempts + (1 if count else 0), error=error[:500],
-                        claimed_by=None, claimed_until=None,
-                        not_before=self.clock.now() + timedelta(seconds=seconds)))
-            await uow.commit()
+
+        async def record() -> None:
+            async with self.uow_factory() as uow:
+                await uow.session.execute(
+                    update(OutboxRow).where(OutboxRow.id.in_(item.row_ids))
+                    .values(attempts=OutboxRow.attempts + (1 if count else 0),
+                            error=error[:500], claimed_by=None, claimed_until=None,
+                            not_before=self.clock.now() + timedelta(seconds=seconds)))
+                await uow.commit()
+
+        try:  # if this is lost, the claim expires and the item is tried again: no harm
+            await retry_transient(record, "outbox retry", self.claim_for.total_seconds())
+        except Exception:
+            log.warning("outbox item %s: could not record the retry", item.row_ids,
+                        exc_info=True)
 
     async def _failed(self, item: _Item, error: Exception) -> None:
         log.warning("outbox item %s failed: %s", item.row_ids, error)
         await self._mark(item, "failed", str(error)[:500])
         await self.delivery.report_failure(item.payload, error)
 
-    async def _mark(self, item: _Item, state: str, error: str | None) -> None:
-        async with self.uow_factory() as uow:
-            await uow.session.execute(
-                update(OutboxRow).where(OutboxRow.id.in_(item.row_ids))
-                .values(state=state, sent_at=self.clock.now(), error=error,
-                        claimed_by=None, claimed_until=None))
-            await uow.commit()
+    async def _mark(self, item: _Item, state: str, error: str | None,
+                    links: list[Link] | None = None) -> None:
+        """Record the outcome (with the message pairs the delivery made, in the same
+        transaction); tried until it lands, or the item would go out twice."""
+
+        async def record() -> None:
+            async with self.uow_factory() as uow:
+                await record_links(uow, links or [], self.clock.now())
+                await uow.session.execute(
+                    update(OutboxRow).where(OutboxRow.id.in_(item.row_ids))
+                    .values(state=state, sent_at=self.clock.now(), error=error,
+                            claimed_by=None, claimed_until=None))
+                await uow.commit()
+
+        try:
+            await retry_transient(record, f"outbox item {item.row_ids} {state}",
+                                  self.mark_patience)
+        except Exception:
+            log.exception("outbox item %s: could not record it as %s", item.row_ids, state)

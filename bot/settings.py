@@ -64,6 +64,7 @@ class Settings:
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8080
     redis_url: str | None = None
+    telegram_rate_scale: float = 1.0  # Telegram's sending intervals multiplied by this
     config_path: Path = DEFAULT_CONFIG_PATH
     log_level: str = "INFO"
     config_explicit: bool = False  # FRONTDESK_CONFIG was set: a missing file is then an error
@@ -78,6 +79,7 @@ class Settings:
             "webhook_listen": self.webhook_listen,
             "webhook_port": self.webhook_port,
             "redis_url": _mask_password(self.redis_url),
+            "telegram_rate_scale": self.telegram_rate_scale,
             "config_path": self.config_path,
             "log_level": self.log_level,
         }
@@ -123,6 +125,7 @@ def _settings_from(env: Mapping[str, str]) -> Settings:
         webhook_listen=env.get("WEBHOOK_LISTEN", "0.0.0.0"),
         webhook_port=_port(env.get("WEBHOOK_PORT", "8080")),
         redis_url=_redis_url(env.get("REDIS_URL")),
+        telegram_rate_scale=_rate_scale(env.get("TELEGRAM_RATE_SCALE", "1")),
         config_path=Path(config) if config else DEFAULT_CONFIG_PATH,
         log_level=_log_level(env.get("LOG_LEVEL", "INFO")),
         config_explicit=config is not None,
@@ -221,6 +224,18 @@ def _port(value: str) -> int:
     if not 1 <= port <= 65535:
         raise ConfigError(f"WEBHOOK_PORT must be a TCP port number 1-65535, got {value!r}")
     return port
+
+
+def _rate_scale(value: str) -> float:
+    try:
+        scale = float(value)
+    except ValueError:
+        scale = 0.0
+    if not 0 < scale <= 100:  # also refuses nan and inf
+        raise ConfigError(f"TELEGRAM_RATE_SCALE must be a number above 0 (1 keeps Telegram's "
+                          f"limits; 0.01 is for a test server that counts them 100 times "
+                          f"faster), got {value!r}")
+    return scale
 
 
 def _log_level(value: str) -> str:

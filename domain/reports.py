@@ -479,7 +479,8 @@ def build_report(period: Period, tickets: Iterable[TicketFacts],
     return Report(
         period=period, total=slices.total.figures(),
         deflected=sum(deflected_by_day.values()),
-        backlog=dict(sorted(backlog.items())),
+        backlog={status.value: backlog[status.value] for status in Status
+                 if backlog[status.value]},
         by_agent=tuple(Slice(key, names.get(key, key), tally.figures())
                        for key, tally in sorted(slices.agents.items(),
                                                 key=lambda item: _agent_order(item, names))),
@@ -542,6 +543,7 @@ class ReportSource(Protocol):
     async def tickets(self, start: datetime, end: datetime) -> list[TicketFacts]: ...
     async def ratings(self, start: datetime, end: datetime) -> list[RatingFacts]: ...
     async def deflections(self, start: datetime, end: datetime) -> list[datetime]: ...
+    async def agent_names(self) -> dict[int, str]: ...
 
 
 def calendars_of(policy: Policy) -> Callable[[str], BusinessCalendar]:
@@ -551,10 +553,30 @@ def calendars_of(policy: Policy) -> Callable[[str], BusinessCalendar]:
     return lambda key: known.get(key, always)
 
 
+@dataclass(frozen=True)
+class PeriodRows:
+    """The rows a period's report is built from."""
+
+    tickets: list[TicketFacts]
+    ratings: list[RatingFacts]
+    deflections: list[datetime]
+    agent_names: dict[int, str] = field(default_factory=dict)
+
+
+async def fetch_rows(source: ReportSource, period: Period) -> PeriodRows:
+    """Read the period's rows from `source`."""
+    start, end = period.start, period.end
+    return PeriodRows(await source.tickets(start, end), await source.ratings(start, end),
+                      await source.deflections(start, end), await source.agent_names())
+
+
+def report_from(rows: PeriodRows, policy: Policy, period: Period, now: datetime) -> Report:
+    """The report of a period from its rows (CPU only: may run in a worker thread)."""
+    return build_report(period, rows.tickets, rows.ratings, rows.deflections,
+                        calendars_of(policy), now, rows.agent_names)
+
+
 async def compile_report(source: ReportSource, policy: Policy, period: Period,
                          now: datetime) -> Report:
     """Fetch the period's rows from `source` and build its report."""
-    start, end = period.start, period.end
-    return build_report(period, await source.tickets(start, end),
-                        await source.ratings(start, end), await source.deflections(start, end),
-                        calendars_of(policy), now)
+    return report_from(await fetch_rows(source, period), policy, period, now)

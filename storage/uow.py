@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.privacy import ClientEraser
 from storage.report_queries import ReportQueries
 from storage.repositories import (
     AgentRepository,
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
         self.agents = AgentRepository(session)
         self.sla = SlaQueries(session)
         self.reports = ReportQueries(session)
+        self.privacy = ClientEraser(session)
 
     async def commit(self) -> None:
         """Make the changes durable."""

@@ -22,7 +22,7 @@ from storage.uow import UnitOfWorkFactory
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import STAFF_CHAT_ID
 
-TOKEN = re.compile(r"\bc(\d+)-m(\d+)\b")
+BURST_TEXT = re.compile(r"\bc(\d+)-m(\d+)\b")
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,10 @@ class Desked:
 
 
 async def seed_tickets(api: FakeBotAPI, database_url: str, policy: Policy, clock: Clock,
-                       users: Iterable[int], *, topics: bool = True,
+                       users: Iterable[int], *, topics: bool = True, notify: bool = False,
                        chat_id: int = STAFF_CHAT_ID) -> list[Desked]:
-    """Every user becomes a client with one open ticket (with its topic unless `topics`)."""
+    """Every user becomes a client with one open ticket, with its topic (or, without
+    `topics`, with its card waiting in the outbox, and the acknowledgement if `notify`)."""
     engine = make_engine(database_url)
     desk = Desk(policy, clock)
     seeded = []
@@ -52,7 +53,7 @@ async def seed_tickets(api: FakeBotAPI, database_url: str, policy: Policy, clock
                                                   clock.now())
                 draft = Draft(sla_level="standard", request_type="bug", priority="normal",
                               subject=f"Burst {user}")
-                ticket = await desk.register(uow, client, draft, notify_client=False)
+                ticket = await desk.register(uow, client, draft, notify_client=notify)
                 thread = None
                 if topics:
                     name = f"#{ticket.number} · Burst {user}"
@@ -60,7 +61,9 @@ async def seed_tickets(api: FakeBotAPI, database_url: str, policy: Policy, clock
                     await uow.topics.store(ticket.number, chat_id, thread, None, name)
                 seeded.append(Desked(user, ticket.number, thread))
             if topics:  # the cards of the registration: the topics are there already
-                await uow.session.execute(update(OutboxRow).values(state="sent"))
+                lanes = [f"ticket:{client.ticket}" for client in seeded]
+                await uow.session.execute(update(OutboxRow).where(OutboxRow.lane.in_(lanes))
+                                          .values(state="sent"))
             await uow.commit()
     finally:
         await engine.dispose()
@@ -79,30 +82,57 @@ def send_burst(api: FakeBotAPI, users: Sequence[int], per_user: int,
     return sent
 
 
-def tokens_in(api: FakeBotAPI, chat_id: int, thread_id: int | None = None) -> list[str]:
-    """The burst texts in a chat (or topic) in the order people see them; a coalesced
-    message gives each of its parts."""
-    found = []
-    for message in api.bot_messages(chat_id, thread_id):
-        body = message.get("text", message.get("caption", ""))
-        found += [match.group(0) for match in TOKEN.finditer(body)]
-    return found
+class GroupWatch:
+    """The burst texts the bot has posted in a chat, deleted since or not, read as they come
+    (cheap to re-read after every change: only new messages are looked at). A coalesced
+    message gives each of its parts, in order."""
+
+    def __init__(self, api: FakeBotAPI, chat_id: int = STAFF_CHAT_ID) -> None:
+        self.api = api
+        self.chat_id = chat_id
+        self.by_user: dict[int, list[str]] = {}
+        self.threads: dict[str, set[int | None]] = {}
+        self.count = 0
+        self.distinct: set[str] = set()
+        self._last_id = 0
+
+    def refresh(self) -> GroupWatch:
+        """Read the messages posted since the last look."""
+        chat = self.api.world.chats[self.chat_id]
+        bot_id = self.api.bot_id
+        for message_id in range(self._last_id + 1, chat.last_message_id + 1):
+            message = chat.messages.get(message_id) or chat.deleted.get(message_id)
+            if message is None or message.get("from", {}).get("id") != bot_id:
+                continue
+            body = message.get("text", message.get("caption", ""))
+            for match in BURST_TEXT.finditer(body):
+                self.by_user.setdefault(int(match.group(1)), []).append(match.group(0))
+                self.threads.setdefault(match.group(0), set()).add(
+                    message.get("message_thread_id"))
+                self.distinct.add(match.group(0))
+                self.count += 1
+        self._last_id = chat.last_message_id
+        return self
+
+    def has_all(self, expected: dict[int, list[str]]) -> bool:
+        """Whether every expected text has arrived (perhaps more than once)."""
+        self.refresh()
+        return len(self.distinct) >= sum(map(len, expected.values())) and all(
+            set(texts) <= set(self.by_user.get(user, ())) for user, texts in expected.items())
+
+    def relayed(self, users: Iterable[int]) -> dict[int, list[str]]:
+        """What arrived from each of `users`, in order."""
+        self.refresh()
+        return {user: list(self.by_user.get(user, ())) for user in users}
 
 
-def relayed(api: FakeBotAPI, clients: Sequence[Desked],
-            chat_id: int = STAFF_CHAT_ID) -> dict[int, list[str]]:
-    """What arrived in each client's topic (by the ticket's live topic, or all topics)."""
-    by_user: dict[int, list[str]] = {client.user: [] for client in clients}
-    for token in tokens_in(api, chat_id):
-        user = int(TOKEN.fullmatch(token).group(1))  # type: ignore[union-attr]
-        if user in by_user:
-            by_user[user].append(token)
-    return by_user
-
-
-def all_arrived(api: FakeBotAPI, clients: Sequence[Desked], expected: dict[int, list[str]],
-                chat_id: int = STAFF_CHAT_ID) -> bool:
-    """Whether at least every expected text is in the staff group."""
-    count = sum(len(texts) for texts in expected.values())
-    return len(tokens_in(api, chat_id)) >= count and all(
-        set(expected[user]) <= set(got) for user, got in relayed(api, clients, chat_id).items())
+def duplicates(got: dict[int, list[str]]) -> list[str]:
+    """The texts that arrived more than once (each repetition once)."""
+    extra = []
+    for texts in got.values():
+        seen: set[str] = set()
+        for text in texts:
+            if text in seen:
+                extra.append(text)
+            seen.add(text)
+    return extra

@@ -57,6 +57,9 @@ async def prepare(uow_factory: UnitOfWorkFactory) -> None:
         await uow.ratings.put(1, 1, "bad", 7, utc(9, 26))
         await uow.deflections.add(cid, "https://faq/1", utc(10, 1, 0))
         await uow.deflections.add(cid, "https://faq/2", utc(11, 1, 0))
+        await uow.agents.seen(7, "Alice Agent", "alice", utc(9, 1))
+        await uow.agents.seen(8, "Bob Agent", None, utc(9, 1))
+        await uow.ratings.put(2, 5, None, 8, utc(10, 20))  # Bob is rated, assigned nothing
         await uow.commit()
 
 
@@ -66,7 +69,7 @@ async def test_the_period_reads_the_tickets_it_touches_with_their_whole_history(
     async with uow_factory() as uow:
         tickets = await uow.reports.tickets(OCTOBER.start, OCTOBER.end)
     by_number = {ticket.number: ticket for ticket in tickets}
-    assert sorted(by_number) == [2, 3, 4, 6, 7]
+    assert sorted(by_number) == [2, 3, 4, 6, 7] and len(tickets) == 5  # each once
     reopened = by_number[4]
     assert [(change.old, change.new) for change in reopened.changes] == [
         ("new", "closed"), ("closed", "reopened"), ("reopened", "closed")]
@@ -81,8 +84,8 @@ async def test_ratings_and_deflections_of_the_period_only(
     async with uow_factory() as uow:
         ratings = await uow.reports.ratings(OCTOBER.start, OCTOBER.end)
         deflections = await uow.reports.deflections(OCTOBER.start, OCTOBER.end)
-    assert [(rating.score, rating.agent_id, rating.queue) for rating in ratings] == [
-        (4, 7, "support")]
+    assert sorted((rating.score, rating.agent_id, rating.queue) for rating in ratings) == [
+        (4, 7, "support"), (5, 8, "support")]
     assert deflections == [utc(10, 1, 0)]
 
 
@@ -97,5 +100,7 @@ async def test_the_report_of_a_past_period(uow_factory: UnitOfWorkFactory) -> No
     # ticket 3: opened on the 3rd, resolved on the 4th (1 day); ticket 4: opened Sep 10,
     # finally closed Oct 11 (31 days: the early close was undone by the reopen)
     assert total.resolutions == 2 and total.resolution_median == timedelta(days=16)
-    assert (total.csat, total.ratings, report.deflected) == (4.0, 1, 1)
+    assert (total.csat, total.ratings, report.deflected) == (4.5, 2, 1)
+    agents = {piece.label: piece.figures for piece in report.by_agent}
+    assert agents["Alice"].closed == 2 and agents["Bob Agent"].csat == 5.0
     assert (total.first_response_met, total.first_response_due) == (2, 2)  # tickets 3 and 7

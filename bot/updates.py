@@ -1,0 +1,114 @@
+"""Taking updates from Telegram so that none is lost: confirmed only once handled.
+
+aiogram's own polling confirms a batch of updates when it asks for the next one, while the
+updates of the batch may still be running: a bot killed at that moment has lost them. Here a
+batch is handled first (its updates in parallel, each chat in order) and confirmed after, by
+asking for the next batch. An update that could not be handled because the database was away
+is not confirmed: the batch is asked for again, and the updates of it already handled are
+skipped by their recorded ids. The webhook answers Telegram by the same rule (see webhook.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.types import Update
+
+from storage.transient import is_transient
+
+log = logging.getLogger(__name__)
+
+RETRY_PAUSE = 1.0  # before asking again for a batch whose handling met an unavailable database
+
+
+async def handle_update(dispatcher: Dispatcher, bot: Bot, update: Update) -> bool:
+    """Handle one update; False when it must come again (the database was unavailable).
+
+    Any other failure was logged and told to the person (the error middleware); the update is
+    then done with, so that one broken update cannot stop all the others behind it.
+    """
+    try:
+        response = await dispatcher.feed_update(bot, update)
+    except Exception as error:
+        if is_transient(error):
+            log.warning("update %s not handled, the database is unavailable: %s",
+                        update.update_id, error)
+            return False
+        log.exception("update %s failed", update.update_id)
+        return True
+    if isinstance(response, TelegramMethod):
+        await dispatcher.silent_call_request(bot, response)
+    return True
+
+
+class Poller:
+    """Long polling with confirmation after handling."""
+
+    def __init__(self, dispatcher: Dispatcher, bot: Bot, timeout: int = 10,
+                 allowed_updates: list[str] | None = None) -> None:
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self.timeout = timeout
+        self.allowed_updates = allowed_updates
+        self.offset: int | None = None
+        self.handled = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Take, handle and confirm batches until `stop`; a batch being handled is finished."""
+        failures = 0
+        while not stop.is_set():
+            try:
+                updates = await self._next_batch(stop)
+            except Exception as error:  # Telegram or the network: keep polling, slower
+                failures += 1
+                pause = min(0.5 * 2 ** failures, 30.0)
+                log.warning("getUpdates failed (%s); again in %.1fs", error, pause)
+                await _sleep_unless(stop, pause)
+                continue
+            failures = 0
+            if updates is None:
+                return
+            if updates:
+                await self._handle_batch(updates, stop)
+
+    async def _next_batch(self, stop: asyncio.Event) -> list[Update] | None:
+        """The next updates (confirming those before `offset`); None when stopped."""
+        request = GetUpdates(offset=self.offset, timeout=self.timeout,
+                             allowed_updates=self.allowed_updates)
+        fetch = asyncio.ensure_future(self.bot(request, request_timeout=self.timeout + 30))
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not fetch.done():  # stopped: whatever Telegram holds stays unconfirmed
+            fetch.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await fetch
+            return None
+        return list(fetch.result())
+
+    async def _handle_batch(self, updates: list[Update], stop: asyncio.Event) -> None:
+        done = await asyncio.gather(*(handle_update(self.dispatcher, self.bot, update)
+                                      for update in updates))
+        self.handled += sum(done)
+        pending = [update.update_id for update, ok in zip(updates, done, strict=True) if not ok]
+        if pending:
+            self.offset = min(pending)  # those before it are confirmed; it comes again
+            await _sleep_unless(stop, RETRY_PAUSE)
+        else:
+            self.offset = updates[-1].update_id + 1
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def confirm(bot: Bot, offset: int | None) -> None:
+    """Tell Telegram the updates before `offset` are handled (on a graceful stop)."""
+    if offset is not None:
+        with contextlib.suppress(Exception):
+            await bot(GetUpdates(offset=offset, timeout=0, limit=1))

@@ -1,0 +1,100 @@
+"""`/stats` in the staff group and `/forget` in the client's chat, end to end."""
+
+from __future__ import annotations
+
+import struct
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot import charts
+from tests.e2e.flows import CLIENT, card_shows, opened, press_on_card
+from tests.e2e.harness import RunningDesk, press
+from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+async def edited_to(api: FakeBotAPI, message: dict[str, Any], words: str) -> None:
+    """Wait until the bot edited `message` to say `words`."""
+    def edited() -> bool:
+        now = api.message(message["chat"]["id"], message["message_id"])
+        return now is not None and words in now.get("text", "")
+
+    await api.wait_for(edited, description=f"the message edited to {words!r}")
+
+
+async def test_stats_answers_with_a_table_and_a_png_chart(
+        fake_api: FakeBotAPI, desk: RunningDesk) -> None:
+    ticket = await opened(fake_api)
+    press_on_card(fake_api, ticket, "Take")
+    await card_shows(fake_api, ticket, "Alice")
+    fake_api.user_sends(ALICE_ID, "Looking into it", chat_id=STAFF_CHAT_ID,
+                        thread_id=ticket.thread)
+    await fake_api.wait_for_bot_message(CLIENT, contains="Looking into it")
+    fake_api.user_sends(ALICE_ID, "/stats today", chat_id=STAFF_CHAT_ID)
+    text = await fake_api.wait_for_bot_message(STAFF_CHAT_ID, contains="Figures for")
+    today = datetime.now(UTC).date().isoformat()  # the default staff time zone is UTC
+    body = text["text"]
+    assert f"Figures for {today}" in body
+    lines = body.splitlines()
+    assert any(line.split() == ["Opened:", "1"] for line in lines), body
+    assert any(line.startswith("First response:") and "(1)" in line for line in lines), body
+    assert "By agent" in body and "Alice" in body and "By queue" in body
+    assert any(entity["type"] == "pre" for entity in text.get("entities", []))
+    chart = await fake_api.wait_for_bot_message(STAFF_CHAT_ID,
+                                                contains="Opened and closed per day")
+    png = fake_api.file_content(chart["photo"][-1]["file_id"])
+    assert png.startswith(PNG_SIGNATURE)
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
+    assert (width, height) == (900, 550)
+
+
+async def test_without_matplotlib_the_figures_come_as_text_only(
+        fake_api: FakeBotAPI, desk: RunningDesk, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(charts, "available", lambda: False)
+    fake_api.user_sends(ALICE_ID, "/stats 2026-10", chat_id=STAFF_CHAT_ID)
+    text = await fake_api.wait_for_bot_message(STAFF_CHAT_ID, contains="Figures for")
+    assert "2026-10-01 – 2026-10-31" in text["text"]
+    await fake_api.wait_for_bot_message(STAFF_CHAT_ID, contains="chart is not available")
+    assert not fake_api.sent("sendPhoto")
+
+
+async def test_stats_explains_a_period_it_does_not_understand(
+        fake_api: FakeBotAPI, desk: RunningDesk) -> None:
+    fake_api.user_sends(ALICE_ID, "/stats last-tuesday", chat_id=STAFF_CHAT_ID)
+    answer = await fake_api.wait_for_bot_message(STAFF_CHAT_ID, contains="I do not understand")
+    assert "last-tuesday" in answer["text"] and "2026-10-01..2026-10-15" in answer["text"]
+    assert not fake_api.sent("sendPhoto")
+
+
+async def test_forget_erases_the_client_after_the_button_and_tells_the_staff(
+        fake_api: FakeBotAPI, desk: RunningDesk) -> None:
+    ticket = await opened(fake_api)
+    await card_shows(fake_api, ticket, "Carol", "Login fails")
+    fake_api.user_sends(CLIENT, "/forget")
+    question = await fake_api.wait_for_bot_message(CLIENT, contains="Erase your data?")
+    assert f"#{ticket.number}" in question["text"]  # still open: no more answers
+    press(fake_api, CLIENT, question, "Yes")
+    await edited_to(fake_api, question, "Done: your data is erased")
+    notice = await fake_api.wait_for_bot_message(STAFF_CHAT_ID, contains="data erased")
+    assert f"#{ticket.number}" in notice["text"] and "Carol" not in notice["text"]
+    card = await card_shows(fake_api, ticket, f"#{ticket.number} · —")  # erased subject
+    assert "Carol" not in card and "Login fails" not in card
+    fake_api.user_sends(ALICE_ID, "Are you there?", chat_id=STAFF_CHAT_ID,
+                        thread_id=ticket.thread)
+    await fake_api.wait_for_bot_message(STAFF_CHAT_ID, contains="Not delivered",
+                                        thread_id=ticket.thread)
+
+
+async def test_forget_can_be_called_off(fake_api: FakeBotAPI, desk: RunningDesk) -> None:
+    fake_api.add_user(CLIENT, "Carol", username="carol", language_code="en")
+    fake_api.user_sends(CLIENT, "/forget")
+    question = await fake_api.wait_for_bot_message(CLIENT, contains="Erase your data?")
+    press(fake_api, CLIENT, question, "No")
+    await edited_to(fake_api, question, "Nothing was erased")
+    async with desk.app.uow_factory() as uow:  # type: ignore[union-attr]
+        client = await uow.clients.by_telegram(CLIENT)
+    assert client is not None and client.name == "Carol"
