@@ -152,7 +152,8 @@ def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: Desk
     # order, with the state read after the previous one committed (albums, quick messages).
     dispatcher = Dispatcher(storage=storage, events_isolation=SimpleEventIsolation(),
                             disable_fsm=True, desk=Desk(policy, clock), policy=policy,
-                            settings=settings, staff_chats=chats)
+                            settings=settings, staff_chats=chats,
+                            staff_chat_id=settings.staff_chat_id)
     dispatcher.update.outer_middleware(UpdateMiddleware(uow_factory, sender, clock))
     # The conversation state after the update's transaction is open, so that it is read in
     # that transaction too (one transaction per update, not two).

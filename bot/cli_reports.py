@@ -13,11 +13,11 @@ from datetime import date, timedelta
 from typing import Any, TextIO
 
 from bot.settings import load_config_path, load_policy
-from bot.texts_reports import duration, percent
 from domain.clock import SystemClock
 from domain.policy import Policy
 from domain.privacy import Erasure, refreshed_cards
 from domain.reports import BadPeriod, Figures, Report, compile_report, parse_period
+from handlers.texts_reports import duration, percent
 from storage.uow import UnitOfWorkFactory
 
 COMMANDS = ("report", "client")

@@ -16,7 +16,6 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import Message, MessageId, ReplyParameters
 
-from bot import texts
 from bot.i18n import DeskI18n
 from bot.pacing import Pacer
 from bot.splitting import split_html
@@ -26,7 +25,7 @@ from domain.clock import Clock
 from domain.outgoing import Kind
 from domain.policy import Policy
 from domain.tickets import Ticket
-from handlers import keyboards_client, keyboards_staff
+from handlers import keyboards_client, keyboards_staff, texts
 from storage.telegram_links import Topic
 from storage.transient import retry_transient
 from storage.uow import SqlUnitOfWork, UnitOfWorkFactory

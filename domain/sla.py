@@ -63,3 +63,15 @@ def warning_at(policy: Policy, ticket: Ticket, which: str) -> datetime:
                                             ticket.special)
     amount = target.first_response if which == "first_response" else target.resolution
     return calendar.add(ticket.created_at, amount * policy.warn_at + ticket.paused_business)
+
+
+@dataclass(frozen=True)
+class NextDeadline:
+    """The next deadline of an open ticket whose clock runs: its first response until it is
+    given (it never falls after the resolution), then its resolution."""
+
+    number: int
+    subject: str
+    who: str
+    which: str  # "first_response" | "resolution"
+    due: datetime

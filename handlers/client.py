@@ -12,7 +12,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.texts import status_title
 from domain.clients import Client
 from domain.desk import Desk, pick_ticket
 from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
@@ -20,8 +19,9 @@ from domain.tickets import Ticket
 from handlers import keyboards_client as kb
 from handlers.callbacks import LangCb, TicketCb
 from handlers.intake import greet
+from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
-from storage.uow import SqlUnitOfWork
+from handlers.texts import status_title
 
 router = Router(name="client")
 router.message.filter(F.chat.type == "private")
@@ -60,7 +60,7 @@ async def lang_command(message: Message) -> None:
 
 @router.callback_query(LangCb.filter())
 async def lang_chosen(query: CallbackQuery, callback_data: LangCb, client: Client,
-                      uow: SqlUnitOfWork) -> None:
+                      uow: HandlerUnitOfWork) -> None:
     """Remember the chosen language."""
     if callback_data.code not in ("en", "ru"):
         await query.answer()
@@ -73,7 +73,7 @@ async def lang_chosen(query: CallbackQuery, callback_data: LangCb, client: Clien
 
 
 @router.message(Command("my"))
-async def my_tickets(message: Message, client: Client, uow: SqlUnitOfWork) -> None:
+async def my_tickets(message: Message, client: Client, uow: HandlerUnitOfWork) -> None:
     """/my: the client's tickets with statuses."""
     tickets = await uow.tickets.of_client(client.id)
     if not tickets:
@@ -87,7 +87,7 @@ async def my_tickets(message: Message, client: Client, uow: SqlUnitOfWork) -> No
 
 @router.message(Command("ticket"))
 async def one_ticket(message: Message, command: CommandObject, client: Client, desk: Desk,
-                     uow: SqlUnitOfWork) -> None:
+                     uow: HandlerUnitOfWork) -> None:
     """/ticket N: one of the client's tickets."""
     argument = (command.args or "").strip().lstrip("#")
     if not argument.isdigit():
@@ -108,7 +108,7 @@ async def one_ticket(message: Message, command: CommandObject, client: Client, d
 
 @router.message(StateFilter(None), ~F.text.startswith("/"))
 async def follow_up(message: Message, state: FSMContext, client: Client, desk: Desk,
-                    uow: SqlUnitOfWork) -> None:
+                    uow: HandlerUnitOfWork) -> None:
     """A client's message outside the intake goes into the right ticket's topic."""
     mentioned = _mentioned(message)
     replied = await _replied_ticket(message, uow)
@@ -141,7 +141,7 @@ async def follow_up(message: Message, state: FSMContext, client: Client, desk: D
 
 @router.callback_query(TicketCb.filter(F.action == "pick"))
 async def ticket_picked(query: CallbackQuery, callback_data: TicketCb, state: FSMContext,
-                        client: Client, desk: Desk, uow: SqlUnitOfWork) -> None:
+                        client: Client, desk: Desk, uow: HandlerUnitOfWork) -> None:
     """The client said which ticket their waiting messages are about."""
     pending = (await state.get_data()).get("pending", [])
     try:
@@ -160,7 +160,7 @@ async def ticket_picked(query: CallbackQuery, callback_data: TicketCb, state: FS
 
 
 @router.edited_message()
-async def client_edit(message: Message, client: Client, uow: SqlUnitOfWork,
+async def client_edit(message: Message, client: Client, uow: HandlerUnitOfWork,
                       desk: Desk) -> None:
     """A client's edit of a relayed message is shown to the staff."""
     links = await uow.links.by_client_message(message.chat.id, message.message_id)
@@ -174,7 +174,7 @@ async def client_edit(message: Message, client: Client, uow: SqlUnitOfWork,
         await desk.client_edited(uow, ticket, source_of(message))
 
 
-async def _relay(message: Message, client: Client, desk: Desk, uow: SqlUnitOfWork,
+async def _relay(message: Message, client: Client, desk: Desk, uow: HandlerUnitOfWork,
                  ticket: Ticket) -> None:
     """Hand the message to the desk; tell the client if a new ticket had to be opened."""
     result = await desk.client_wrote(uow, client, ticket, source_of(message))
@@ -188,7 +188,7 @@ def _mentioned(message: Message) -> int | None:
     return int(match.group(1)) if match else None
 
 
-async def _replied_ticket(message: Message, uow: SqlUnitOfWork) -> int | None:
+async def _replied_ticket(message: Message, uow: HandlerUnitOfWork) -> int | None:
     reply = message.reply_to_message
     if reply is None:
         return None
@@ -210,7 +210,7 @@ class RatingComment(StatesGroup):
 
 @router.callback_query(TicketCb.filter(F.action.in_({"solved", "unsolved"})))
 async def resolution_answer(query: CallbackQuery, callback_data: TicketCb, client: Client,
-                            desk: Desk, uow: SqlUnitOfWork) -> None:
+                            desk: Desk, uow: HandlerUnitOfWork) -> None:
     """"Yes, solved" closes the ticket; "No, still a problem" reopens it."""
     try:
         ticket = await desk.ticket_of_client(uow, client, callback_data.number)
@@ -236,7 +236,7 @@ async def resolution_answer(query: CallbackQuery, callback_data: TicketCb, clien
 
 @router.callback_query(TicketCb.filter(F.action == "rate"))
 async def rating(query: CallbackQuery, callback_data: TicketCb, state: FSMContext,
-                 client: Client, desk: Desk, uow: SqlUnitOfWork) -> None:
+                 client: Client, desk: Desk, uow: HandlerUnitOfWork) -> None:
     """A rating button; a low score asks for an optional comment."""
     try:
         ticket = await desk.ticket_of_client(uow, client, callback_data.number)
@@ -257,7 +257,7 @@ async def rating(query: CallbackQuery, callback_data: TicketCb, state: FSMContex
 
 @router.message(RatingComment.waiting, F.text, ~F.text.startswith("/"))
 async def rating_comment(message: Message, state: FSMContext, client: Client, desk: Desk,
-                         uow: SqlUnitOfWork) -> None:
+                         uow: HandlerUnitOfWork) -> None:
     """The comment after a low rating."""
     data = await state.get_data()
     await state.clear()
@@ -271,7 +271,7 @@ async def rating_comment(message: Message, state: FSMContext, client: Client, de
 
 @router.callback_query(TicketCb.filter(F.action == "askv"))
 async def ask_supervisor(query: CallbackQuery, callback_data: TicketCb, client: Client,
-                         desk: Desk, uow: SqlUnitOfWork) -> None:
+                         desk: Desk, uow: HandlerUnitOfWork) -> None:
     """"Ask supervisor": the supervisors are called in (once a day per ticket)."""
     try:
         ticket = await desk.ticket_of_client(uow, client, callback_data.number)

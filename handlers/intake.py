@@ -19,8 +19,8 @@ from domain.errors import ExpiredContract, UnknownContract
 from domain.policy import Policy
 from handlers import keyboards_client as kb
 from handlers.callbacks import IntakeCb
+from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
-from storage.uow import SqlUnitOfWork
 
 router = Router(name="intake")
 router.message.filter(F.chat.type == "private")
@@ -129,7 +129,7 @@ async def cancel_button(query: CallbackQuery, callback_data: IntakeCb,
 
 @router.callback_query(IntakeCb.filter(F.action == "usecontract"), Intake.contract_confirm)
 async def use_remembered(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
-                         client: Client, desk: Desk, uow: SqlUnitOfWork) -> None:
+                         client: Client, desk: Desk, uow: HandlerUnitOfWork) -> None:
     """The client confirms the contract they proved before."""
     data = await _current(query, callback_data, state)
     if data is None or not isinstance(query.message, Message):
@@ -149,12 +149,12 @@ async def other_contract(query: CallbackQuery, callback_data: IntakeCb,
 
 @router.message(Intake.contract, F.text)
 async def contract_given(message: Message, state: FSMContext, client: Client, desk: Desk,
-                         uow: SqlUnitOfWork) -> None:
+                         uow: HandlerUnitOfWork) -> None:
     """Check a contract number or license key against the registry."""
     await accept_contract(message, state, desk, uow, client, message.text or "")
 
 
-async def accept_contract(message: Message, state: FSMContext, desk: Desk, uow: SqlUnitOfWork,
+async def accept_contract(message: Message, state: FSMContext, desk: Desk, uow: HandlerUnitOfWork,
                           client: Client, given: str) -> None:
     """Remember a valid contract and go on; explain an unknown or expired one."""
     data = await state.get_data()
@@ -340,7 +340,7 @@ async def description_done(query: CallbackQuery, callback_data: IntakeCb, state:
 
 @router.callback_query(IntakeCb.filter(F.action == "faqyes"), Intake.faq)
 async def faq_solved(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
-                     client: Client, policy: Policy, uow: SqlUnitOfWork, desk: Desk) -> None:
+                     client: Client, policy: Policy, uow: HandlerUnitOfWork, desk: Desk) -> None:
     """A known answer solved it: no ticket, counted as deflected."""
     data = await _current(query, callback_data, state)
     if data is None or not isinstance(query.message, Message):
@@ -413,7 +413,7 @@ async def edit_field(query: CallbackQuery, callback_data: IntakeCb, state: FSMCo
 
 @router.callback_query(IntakeCb.filter(F.action == "confirm"), Intake.summary)
 async def confirm(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
-                  client: Client, desk: Desk, uow: SqlUnitOfWork) -> None:
+                  client: Client, desk: Desk, uow: HandlerUnitOfWork) -> None:
     """Register the ticket; the acknowledgement goes out through the outbox."""
     data = await _current(query, callback_data, state)
     if data is None:

@@ -12,8 +12,8 @@ from aiogram.utils.i18n import gettext as _
 from domain.desk import Desk
 from domain.errors import ExpiredContract, UnknownContract
 from handlers.filters import StaffChat
+from handlers.ports import HandlerUnitOfWork
 from handlers.staff import agent_of
-from storage.uow import SqlUnitOfWork
 
 router = Router(name="other_channels")
 router.message.filter(StaffChat())
@@ -22,7 +22,7 @@ SOLVED_WORDS = {"solved", "решено", "решена"}
 
 
 @router.message(Command("open"))
-async def open_request(message: Message, command: CommandObject, uow: SqlUnitOfWork,
+async def open_request(message: Message, command: CommandObject, uow: HandlerUnitOfWork,
                        desk: Desk) -> None:
     """/open [solved] @client|CONTRACT subject — a ticket for a phone or e-mail request."""
     words = (command.args or "").split()

@@ -11,11 +11,10 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.settings import Settings
 from domain.clients import Client
 from domain.desk import Desk
 from domain.privacy import Erasure, refreshed_cards
-from storage.uow import SqlUnitOfWork
+from handlers.ports import HandlerUnitOfWork
 
 router = Router(name="privacy")
 router.message.filter(F.chat.type == "private")
@@ -33,7 +32,7 @@ def _numbers(numbers: tuple[int, ...]) -> str:
 
 
 @router.message(Command("forget"))
-async def forget(message: Message, client: Client, uow: SqlUnitOfWork) -> None:
+async def forget(message: Message, client: Client, uow: HandlerUnitOfWork) -> None:
     """/forget: say what would be erased and ask to confirm."""
     found = await uow.privacy.preview(client.id)
     lines = [_("Erase your data? The desk forgets your name, username and Telegram account "
@@ -56,8 +55,8 @@ def _confirm() -> InlineKeyboardMarkup:
 
 @router.callback_query(ForgetCb.filter())
 async def answered(query: CallbackQuery, callback_data: ForgetCb, client: Client,
-                   uow: SqlUnitOfWork, desk: Desk, state: FSMContext, bot: Bot,
-                   settings: Settings) -> None:
+                   uow: HandlerUnitOfWork, desk: Desk, state: FSMContext, bot: Bot,
+                   staff_chat_id: int) -> None:
     """Erase (and tell the staff) or keep everything."""
     await query.answer()
     message = query.message if isinstance(query.message, Message) else None
@@ -78,7 +77,7 @@ async def answered(query: CallbackQuery, callback_data: ForgetCb, client: Client
     # A direct message: the outbox carries deliveries about tickets only.
     with I18n.get_current().use_locale(desk.policy.staff_language):
         notice = _staff_notice(erasure)
-    await bot.send_message(settings.staff_chat_id, notice)
+    await bot.send_message(staff_chat_id, notice)
 
 
 def _staff_notice(erasure: Erasure) -> str:

@@ -9,18 +9,18 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import charts, texts_reports
 from domain.desk import Desk
 from domain.reports import BadPeriod, Report, fetch_rows, parse_period, report_from
+from handlers import charts, texts_reports
 from handlers.filters import StaffChat
-from storage.uow import SqlUnitOfWork
+from handlers.ports import HandlerUnitOfWork
 
 router = Router(name="reports")
 router.message.filter(StaffChat())
 
 
 @router.message(Command("stats"))
-async def stats(message: Message, command: CommandObject, uow: SqlUnitOfWork,
+async def stats(message: Message, command: CommandObject, uow: HandlerUnitOfWork,
                 desk: Desk) -> None:
     """/stats [today|week|month|2026-10|2026-10-01..2026-10-15]: figures and a chart."""
     policy, now = desk.policy, desk.clock.now()

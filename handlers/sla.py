@@ -6,11 +6,10 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from bot import texts_sla
-from bot.settings import Settings
 from domain.desk import Desk
+from handlers import texts_sla
 from handlers.filters import StaffChat
-from storage.uow import SqlUnitOfWork
+from handlers.ports import HandlerUnitOfWork
 
 router = Router(name="sla")
 router.message.filter(StaffChat())
@@ -19,11 +18,11 @@ LISTED = 15
 
 
 @router.message(Command("sla"))
-async def next_deadlines(message: Message, uow: SqlUnitOfWork, desk: Desk,
-                         settings: Settings) -> None:
+async def next_deadlines(message: Message, uow: HandlerUnitOfWork, desk: Desk,
+                         staff_chat_id: int) -> None:
     """/sla: the next deadlines of the tickets this staff group works on, nearest first."""
     here = message.chat.id
-    if here == settings.staff_chat_id:  # every queue but those with a group of their own
+    if here == staff_chat_id:  # every queue but those with a group of their own
         deadlines = await uow.sla.next_deadlines(LISTED, other_queues=[
             queue.key for queue in desk.policy.queues
             if queue.staff_chat_id and queue.staff_chat_id != here])

@@ -11,15 +11,15 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import texts
 from domain.desk import Desk
 from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
 from domain.tickets import Actor, Status, Ticket
 from handlers import keyboards_staff as kb
+from handlers import texts
 from handlers.callbacks import TicketCb
 from handlers.filters import StaffChat
+from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
-from storage.uow import SqlUnitOfWork
 
 router = Router(name="staff")
 router.message.filter(StaffChat())
@@ -46,7 +46,7 @@ def agent_of(event: Message | CallbackQuery) -> Actor:
     return Actor("agent", user.id, user.full_name)
 
 
-async def ticket_here(message: Message, uow: SqlUnitOfWork) -> Ticket | None:
+async def ticket_here(message: Message, uow: HandlerUnitOfWork) -> Ticket | None:
     """The ticket whose topic (or card thread) this message is in."""
     number = await uow.topics.ticket_at(message.chat.id, message.message_thread_id)
     if number is None and message.reply_to_message is not None:
@@ -59,7 +59,7 @@ async def ticket_here(message: Message, uow: SqlUnitOfWork) -> Ticket | None:
 
 
 @router.message(Command(*TICKET_COMMANDS))
-async def ticket_command(message: Message, command: CommandObject, uow: SqlUnitOfWork,
+async def ticket_command(message: Message, command: CommandObject, uow: HandlerUnitOfWork,
                          desk: Desk, state: FSMContext) -> None:
     """A command about the ticket of this topic."""
     ticket = await ticket_here(message, uow)
@@ -85,13 +85,13 @@ def taken_by_other(ticket: Ticket) -> str:
         agent=ticket.assignee_name or "?")
 
 
-async def _take(message: Message, args: str, ticket: Ticket, agent: Actor, uow: SqlUnitOfWork,
+async def _take(message: Message, args: str, ticket: Ticket, agent: Actor, uow: HandlerUnitOfWork,
                 desk: Desk, state: FSMContext) -> None:
     await desk.take(uow, ticket, agent)
 
 
 async def _assign(message: Message, args: str, ticket: Ticket, agent: Actor,
-                  uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+                  uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
     target = await _named_agent(message, args, uow)
     if target is None:
         await message.reply(_("Usage: /assign @username (an agent who wrote in this group), "
@@ -100,7 +100,7 @@ async def _assign(message: Message, args: str, ticket: Ticket, agent: Actor,
     await desk.assign(uow, ticket, target, agent)
 
 
-async def _named_agent(message: Message, args: str, uow: SqlUnitOfWork) -> Actor | None:
+async def _named_agent(message: Message, args: str, uow: HandlerUnitOfWork) -> Actor | None:
     for entity in message.entities or ():
         if entity.type == "text_mention" and entity.user is not None:
             return Actor("agent", entity.user.id, entity.user.full_name)
@@ -115,7 +115,7 @@ async def _named_agent(message: Message, args: str, uow: SqlUnitOfWork) -> Actor
 
 
 async def _priority(message: Message, args: str, ticket: Ticket, agent: Actor,
-                    uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+                    uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
     keys = {level.key for level in desk.policy.priorities}
     if args.lower() in keys:
         await desk.change_priority(uow, ticket, args.lower(), agent)
@@ -126,7 +126,7 @@ async def _priority(message: Message, args: str, ticket: Ticket, agent: Actor,
 
 
 async def _status(message: Message, args: str, ticket: Ticket, agent: Actor,
-                  uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+                  uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
     try:
         wanted = Status(args.lower())
     except ValueError:
@@ -140,12 +140,12 @@ async def _status(message: Message, args: str, ticket: Ticket, agent: Actor,
 
 
 async def _close(message: Message, args: str, ticket: Ticket, agent: Actor,
-                 uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+                 uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
     await desk.move(uow, ticket, Status.CLOSED, agent, args or None)
 
 
 async def _decline(message: Message, args: str, ticket: Ticket, agent: Actor,
-                   uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+                   uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
     if args:
         await desk.move(uow, ticket, Status.DECLINED, agent, args)
         return
@@ -165,14 +165,14 @@ async def ask_decline_reason(message: Message, ticket: Ticket, state: FSMContext
 
 
 async def _history(message: Message, args: str, ticket: Ticket, agent: Actor,
-                   uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+                   uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
     events = await uow.tickets.history(ticket.number)
     text = texts.history(events, desk.policy.staff_timezone)
     await message.reply(text if len(text) <= 4000 else text[:3990] + "\n…")
 
 
 async def _canned(message: Message, args: str, ticket: Ticket, agent: Actor,
-                  uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+                  uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
     names = [item.name for item in desk.policy.canned]
     if args not in names:
         await message.reply(_("Canned answers: {names}").format(
@@ -182,7 +182,7 @@ async def _canned(message: Message, args: str, ticket: Ticket, agent: Actor,
 
 
 async def _queue(message: Message, args: str, ticket: Ticket, agent: Actor,
-                 uow: SqlUnitOfWork, desk: Desk, state: FSMContext) -> None:
+                 uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
     keys = [queue.key for queue in desk.policy.queues]
     if args not in keys:
         await message.reply(_("Queues: {names}").format(names=escape(", ".join(keys))))
@@ -190,7 +190,7 @@ async def _queue(message: Message, args: str, ticket: Ticket, agent: Actor,
     await desk.change_queue(uow, ticket, args, agent)
 
 
-async def _bug(message: Message, args: str, ticket: Ticket, agent: Actor, uow: SqlUnitOfWork,
+async def _bug(message: Message, args: str, ticket: Ticket, agent: Actor, uow: HandlerUnitOfWork,
                desk: Desk, state: FSMContext) -> None:
     if not args or len(args) > 500:
         await message.reply(_("Usage: /bug 4711 or /bug https://tracker.example.com/4711"))
@@ -198,7 +198,7 @@ async def _bug(message: Message, args: str, ticket: Ticket, agent: Actor, uow: S
     await desk.link_bug(uow, ticket, args.split(maxsplit=1)[0], agent)
 
 
-async def _link(message: Message, args: str, ticket: Ticket, agent: Actor, uow: SqlUnitOfWork,
+async def _link(message: Message, args: str, ticket: Ticket, agent: Actor, uow: HandlerUnitOfWork,
                 desk: Desk, state: FSMContext) -> None:
     digits = args.lstrip("#")
     if not digits.isdigit():
@@ -213,7 +213,7 @@ async def _link(message: Message, args: str, ticket: Ticket, agent: Actor, uow: 
             number=digits))
 
 
-async def _ban(message: Message, args: str, ticket: Ticket, agent: Actor, uow: SqlUnitOfWork,
+async def _ban(message: Message, args: str, ticket: Ticket, agent: Actor, uow: HandlerUnitOfWork,
                desk: Desk, state: FSMContext) -> None:
     client = await uow.clients.get(ticket.client_id)
     if client is None:
@@ -233,7 +233,7 @@ _TICKET_ACTIONS = {
 
 
 @router.message(Command("find"))
-async def find(message: Message, command: CommandObject, uow: SqlUnitOfWork,
+async def find(message: Message, command: CommandObject, uow: HandlerUnitOfWork,
                desk: Desk) -> None:
     """/find TEXT: tickets by number, subject, customer or contract."""
     query = (command.args or "").strip()
@@ -257,7 +257,7 @@ async def cancel_decline(message: Message, state: FSMContext) -> None:
 
 
 @router.message(Declining.reason, F.text, ~F.text.startswith("/"))
-async def decline_reason(message: Message, state: FSMContext, uow: SqlUnitOfWork,
+async def decline_reason(message: Message, state: FSMContext, uow: HandlerUnitOfWork,
                          desk: Desk) -> None:
     """The reason for declining, written in the ticket's topic; the client reads it."""
     number = (await state.get_data()).get("declining")
@@ -280,7 +280,7 @@ async def other_command(message: Message) -> None:
 
 
 @router.message()
-async def agent_message(message: Message, uow: SqlUnitOfWork, desk: Desk) -> None:
+async def agent_message(message: Message, uow: HandlerUnitOfWork, desk: Desk) -> None:
     """An agent's message in a ticket's topic reaches the client (unless it is a note)."""
     if message.from_user is None or message.from_user.is_bot:
         return
@@ -299,7 +299,7 @@ async def agent_message(message: Message, uow: SqlUnitOfWork, desk: Desk) -> Non
 
 
 @router.edited_message()
-async def agent_edit(message: Message, uow: SqlUnitOfWork, desk: Desk) -> None:
+async def agent_edit(message: Message, uow: HandlerUnitOfWork, desk: Desk) -> None:
     """An agent's edit reaches the client's copy."""
     links = await uow.links.by_staff_message(message.chat.id, message.message_id)
     if links and links[0].direction != "out":
@@ -315,7 +315,7 @@ async def agent_edit(message: Message, uow: SqlUnitOfWork, desk: Desk) -> None:
 
 
 @router.callback_query(TicketCb.filter())
-async def card_button(query: CallbackQuery, callback_data: TicketCb, uow: SqlUnitOfWork,
+async def card_button(query: CallbackQuery, callback_data: TicketCb, uow: HandlerUnitOfWork,
                       desk: Desk, state: FSMContext) -> None:
     """A button of the ticket card: acts on the ticket as it is now, or says why not."""
     ticket = await uow.tickets.get(callback_data.number)

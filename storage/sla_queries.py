@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.sla import NextDeadline
 from domain.tickets import Status
 from domain.timers import clock_runs
 from storage.models import ClientRow, TicketRow
 
 RUNNING = tuple(status.value for status in Status if clock_runs(status))
-
-
-@dataclass(frozen=True)
-class NextDeadline:
-    """The next deadline of an open ticket whose clock runs: its first response until it is
-    given (it never falls after the resolution), then its resolution."""
-
-    number: int
-    subject: str
-    who: str
-    which: str  # "first_response" | "resolution"
-    due: datetime
 
 
 class SlaQueries:

@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from bot.scheduler import Scheduler
 from bot.settings import policy_from_toml
-from bot.texts import when
 from domain.policy import Policy
 from domain.tickets import Ticket
+from handlers.texts import when
 from storage.models import OutboxRow
 from tests.e2e import flows
 from tests.e2e.harness import DeskFactory, MovableClock, RunningDesk, press

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot import charts
+from handlers import charts
 from tests.e2e.flows import CLIENT, card_shows, opened, press_on_card
 from tests.e2e.harness import RunningDesk, press
 from tests.fakes.bot_api import FakeBotAPI

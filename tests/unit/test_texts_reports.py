@@ -10,9 +10,9 @@ from html import unescape
 import pytest
 
 from bot.i18n import make_i18n
-from bot.texts_reports import MAX_ROWS, duration, stats_text
 from domain.policy import default_policy
 from domain.reports import Slice
+from handlers.texts_reports import MAX_ROWS, duration, stats_text
 from tests.unit.test_reports import week_report
 
 

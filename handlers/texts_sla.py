@@ -8,9 +8,9 @@ from html import escape
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.texts import when
 from domain.durations import format_duration
-from storage.sla_queries import NextDeadline
+from domain.sla import NextDeadline
+from handlers.texts import when
 
 
 def next_deadlines(deadlines: Sequence[NextDeadline], timezone: str, now: datetime) -> str:

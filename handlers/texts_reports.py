@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.texts import status_title
 from domain.policy import Policy
 from domain.reports import NOBODY, BadPeriod, Figures, Period, Report, Slice
 from domain.tickets import Status
+from handlers.texts import status_title
 
 MAX_ROWS = 12  # agents or queues listed; the rest are summed up in one line
 NAME_WIDTH = 14
