@@ -163,22 +163,26 @@ class Delivery:
                               self.clock.now())
             markup = keyboards_staff.card(ticket)
         thread_id = None
+        card_id: int | None = None
+
+        async def store() -> None:
+            async with self.uow_factory() as uow:
+                await uow.topics.store(number, chat_id, thread_id, card_id, name)
+                await uow.commit()
+
         if await self._is_forum(chat_id):
             await self.pacer.wait(chat_id)
             created = await self.bot.create_forum_topic(chat_id=chat_id, name=name)
             thread_id = created.message_thread_id
+            # Recorded at once: an agent may write in the topic before the card is posted,
+            # and losing the record would make the next item open another topic.
+            await retry_transient(store, f"topic of #{number}")
         await self.pacer.wait(chat_id)
         card = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup,
                                            message_thread_id=thread_id)
-
-        async def store() -> None:
-            async with self.uow_factory() as uow:
-                await uow.topics.store(number, chat_id, thread_id, card.message_id, name)
-                await uow.commit()
-
-        # Telegram has the topic now: lose its record and the next item would open another.
-        await retry_transient(store, f"topic of #{number}")
-        return Topic(number, chat_id, thread_id, card.message_id, name, False)
+        card_id = card.message_id
+        await retry_transient(store, f"card of #{number}")
+        return Topic(number, chat_id, thread_id, card_id, name, False)
 
     async def chat_of(self, payload: dict[str, Any]) -> int | None:
         """The chat an item goes to (the outbox takes its turn there); None if it has none."""
