@@ -47,6 +47,7 @@ async def help_command(message: Message) -> None:
         _("/ticket N — one request"),
         _("/cancel — stop the current request"),
         _("/lang — language"),
+        _("/forget — erase your personal data and messages"),
         _("To add to a request, just write here; with several open requests, reply to its "
           "message or start with its number, like #1042."),
     )))

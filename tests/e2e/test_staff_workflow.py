@@ -571,7 +571,7 @@ async def test_command_menus_are_registered_for_private_chats_and_the_staff_grou
     russian = fake_api.commands(private, "ru")
 
     names = [command["command"] for command in english]
-    assert names == ["new", "my", "ticket", "cancel", "lang", "help"]
+    assert names == ["new", "my", "ticket", "cancel", "lang", "forget", "help"]
     assert [command["command"] for command in russian] == names
     assert english[0]["description"] != russian[0]["description"]
     assert all(any("\u0400" <= ch <= "\u04ff" for ch in c["description"]) for c in russian)
