@@ -148,7 +148,7 @@ class BusinessCalendar:
             hash(spec)
         except TypeError:  # e.g. holidays given as a set: build one, uncached
             return cls(spec)
-        return _cached(cls, spec)
+        return _cached(cls, spec)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
         kind = "24x7" if self.spec.always_open else "office hours"

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from domain.clients import Client, Contract
 from domain.outgoing import Outgoing
@@ -249,7 +250,7 @@ class TicketRepository:
     async def search(self, text: str, limit: int = 10) -> list[Ticket]:
         """Tickets whose number, subject, customer or contract matches, newest first."""
         needle = f"%{text.strip().lower()}%"
-        conditions = [func.lower(TicketRow.subject).like(needle),
+        conditions: list[ColumnElement[bool]] = [func.lower(TicketRow.subject).like(needle),
                       func.lower(TicketRow.customer).like(needle),
                       func.lower(TicketRow.contract_number).like(needle)]
         digits = text.strip().lstrip("#")
