@@ -1,8 +1,9 @@
 """Benchmark of the relay: Frontdesk against a bare aiogram echo bot, on one fake Bot API server.
 
 Run from the repository root: `python bench/bench_relay.py [MESSAGES] [--group-scale S]`
-(defaults 1000 and 0.05). One fake Bot API server (tests/fakes) runs in this process; each bot
-runs as a process of its own, polling it, so that its memory is its own:
+(defaults 1000 and 0.05). The fake Bot API server (tests/fakes) runs in this process, a fresh
+one for each bot; each bot runs as a process of its own, polling it, so that its memory and its
+processor time are its own:
 
   * `echo`: a bare aiogram bot answering every message with sendMessage — the floor of what
     any bot costs on this machine;
@@ -16,7 +17,9 @@ For each bot, two loads:
     scaled down to nothing): messages per second from the first update to the last send;
   * below the limits: 300 messages, one every 40 ms, with Telegram's limits scaled 100 times
     faster (the staff group takes one message per 31.5 ms): the latency from the update's
-    creation to the send reaching the fake (p50, p99).
+    creation to the send reaching the fake (p50, p99), after a warm-up of one message per
+    client (the relay is restarted for this load: its first message to each ticket opens
+    database connections and fills caches).
 
 RSS is the bot process's peak resident memory (VmHWM). Then the group's budget: with the limits
 on (scaled by S), 300 client messages from 60 tickets spread over one scaled minute, the fake
@@ -170,6 +173,11 @@ async def run_loads(api: FakeBotAPI, bot: Any, name: str, users: Sequence[int],
             await bot.start()
             await api.wait_for(lambda: api.long_polls_waiting > 0, timeout=30)
         api.set_rate_limits(RateLimits(scale=PACED_SCALE))
+        warm = Sends(api)  # one message per client first: connections, caches (not measured)
+        for user in users:
+            warm.user_sends(user, f"c{user}-m{8000:04d}")
+            await asyncio.sleep(PACED_EVERY)
+        await api.wait_for(warm.complete, timeout=60, description=f"{name}: the warm-up")
         paced = Sends(api)
         for number in range(PACED):
             user = users[number % len(users)]
@@ -238,29 +246,36 @@ async def sqlite_database() -> AsyncIterator[str]:
         yield f"sqlite+aiosqlite:///{folder}/bench.sqlite3"
 
 
-async def main(messages: int, group_scale: float) -> int:
-    """Run everything and print the table."""
+@asynccontextmanager
+async def fake_server() -> AsyncIterator[FakeBotAPI]:
+    """A fresh fake Bot API (with the staff group) for one bot: no bot pays for the chats
+    another one filled."""
     api = FakeBotAPI(TOKEN)
     populate_staff(api)
     await api.start()
-    rows: list[Figures] = []
     try:
+        yield api
+    finally:
+        await api.stop()
+
+
+async def main(messages: int, group_scale: float) -> int:
+    """Run everything and print the table."""
+    rows: list[Figures] = []
+    async with fake_server() as api:
         echo_users = list(range(20_001, 20_001 + CLIENTS))
         for user in echo_users:
             api.add_user(user, f"Echo {user}", language_code="en")
         rows.append(await run_loads(api, EchoProcess(api), "echo", echo_users, messages))
-        async with sqlite_database() as url:
-            rows.append(await relay_figures(api, url, "relay, SQLite", 30_001, messages))
-        if await postgres_answers():
-            async with postgres_database() as url:
-                rows.append(await relay_figures(api, url, "relay, PostgreSQL", 40_001,
-                                                messages))
-        else:
-            print("(no PostgreSQL server answers: its row is left out)")
-        async with sqlite_database() as url:
-            budget = await group_budget(api, url, group_scale, 50_001)
-    finally:
-        await api.stop()
+    async with fake_server() as api, sqlite_database() as url:
+        rows.append(await relay_figures(api, url, "relay, SQLite", 30_001, messages))
+    if await postgres_answers():
+        async with fake_server() as api, postgres_database() as url:
+            rows.append(await relay_figures(api, url, "relay, PostgreSQL", 40_001, messages))
+    else:
+        print("(no PostgreSQL server answers: its row is left out)")
+    async with fake_server() as api, sqlite_database() as url:
+        budget = await group_budget(api, url, group_scale, 50_001)
     print_table(rows, messages)
     echo_rate = rows[0].rate
     print(f"\nstaff group budget (limits scaled ×{group_scale}, 429 when over): "

@@ -52,6 +52,7 @@ COALESCE_LIMIT = 3500  # characters of merged client texts in one staff message
 
 @dataclass
 class _Item:
+    lane: str
     row_ids: list[int]
     attempts: int
     payload: dict[str, Any]
@@ -77,12 +78,14 @@ class OutboxSender:
         self._slots = asyncio.Semaphore(max_workers)
         self._wake = asyncio.Event()
         self._workers: dict[str, asyncio.Task[None]] = {}
+        self._woken = 0  # wake() calls so far
         self._waiting: dict[str, tuple[int, datetime]] = {}  # lane: items, since when
         self._lane_chats: dict[str, tuple[int | None, datetime]] = {}
         self.sent = 0
 
     def wake(self) -> None:
         """Something was recorded: look at the outbox now."""
+        self._woken += 1
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -147,26 +150,37 @@ class OutboxSender:
         return next_due
 
     async def _work(self, lane: str, stop: asyncio.Event) -> None:
-        async with self._slots:
-            while True:
+        woken = self._woken
+        try:
+            async with self._slots:
+                await self._work_through(lane, stop)
+        finally:
+            if self._woken != woken:
+                # Something was recorded while this worker ran, and the loop may have left
+                # it to this worker: let the loop look again now rather than in a second.
+                self._wake.set()
+
+    async def _work_through(self, lane: str, stop: asyncio.Event) -> None:
+        more = True
+        while more:
+            try:
+                chat_id = await self._chat_of(lane)
+            except Exception:  # the database is away; the lane is looked at again later
+                log.warning("outbox lane %s: cannot read it; later", lane, exc_info=True)
+                return
+            if chat_id is _NOTHING:
+                return
+            async with self._turn(lane, chat_id):
                 try:
-                    chat_id = await self._chat_of(lane)
-                except Exception:  # the database is away; the lane is looked at again later
-                    log.warning("outbox lane %s: cannot read it; later", lane, exc_info=True)
+                    item = await self._claim(lane)
+                except Exception:
+                    log.warning("outbox lane %s: cannot claim; later", lane, exc_info=True)
                     return
-                if chat_id is _NOTHING:
+                if item is None:
                     return
-                async with self._turn(lane, chat_id):
-                    try:
-                        item = await self._claim(lane)
-                    except Exception:
-                        log.warning("outbox lane %s: cannot claim; later", lane, exc_info=True)
-                        return
-                    if item is None:
-                        return
-                    await self._deliver(item)
-                if stop.is_set() and item.attempts > 0:
-                    return
+                more = await self._deliver(item)
+            if stop.is_set() and item.attempts > 0:
+                return
 
     async def _chat_of(self, lane: str) -> int | None | object:
         """The chat the lane's items go to (remembered a while); _NOTHING for an empty lane."""
@@ -220,7 +234,7 @@ class OutboxSender:
             if due > now or (head.claimed_until and head.claimed_until > now
                              and head.claimed_by != self.holder):
                 return None
-            item = _Item([head.id], head.attempts, payload)
+            item = _Item(lane, [head.id], head.attempts, payload)
             if album:
                 self._merge_album(item, rows[1:], album)
             elif self._should_coalesce(payload):
@@ -273,7 +287,8 @@ class OutboxSender:
         if len(parts) > 1:
             item.payload = {**item.payload, "data": {"sources": parts}}
 
-    async def _deliver(self, item: _Item) -> None:
+    async def _deliver(self, item: _Item) -> bool:
+        """Deliver, and record how it went; whether the lane may have more to send."""
         renewing = asyncio.create_task(self._keep_claim(item))
         try:
             with links_collected() as links:
@@ -290,10 +305,11 @@ class OutboxSender:
             log.exception("outbox item %s failed unexpectedly", item.row_ids)
             await self._retry_later(item, min(MAX_BACKOFF, 2.0 ** item.attempts), repr(error))
         else:
-            await self._mark(item, "sent", None, links)
             self.sent += len(item.row_ids)
+            return await self._mark(item, "sent", None, links)
         finally:
             renewing.cancel()
+        return True
 
     async def _keep_claim(self, item: _Item) -> None:
         """Renew the claim while the item waits for its turn and goes out."""
@@ -336,21 +352,29 @@ class OutboxSender:
         await self.delivery.report_failure(item.payload, error)
 
     async def _mark(self, item: _Item, state: str, error: str | None,
-                    links: list[Link] | None = None) -> None:
+                    links: list[Link] | None = None) -> bool:
         """Record the outcome (with the message pairs the delivery made, in the same
-        transaction); tried until it lands, or the item would go out twice."""
+        transaction); tried until it lands, or the item would go out twice. Returns whether
+        the lane has more waiting."""
 
-        async def record() -> None:
+        async def record() -> bool:
             async with self.uow_factory() as uow:
                 await record_links(uow, links or [], self.clock.now())
                 await uow.session.execute(
                     update(OutboxRow).where(OutboxRow.id.in_(item.row_ids))
                     .values(state=state, sent_at=self.clock.now(), error=error,
                             claimed_by=None, claimed_until=None))
+                more = (await uow.session.execute(
+                    select(OutboxRow.id).where(OutboxRow.state == "pending",
+                                               OutboxRow.lane == item.lane,
+                                               OutboxRow.id.not_in(item.row_ids))
+                    .limit(1))).first()
                 await uow.commit()
+            return more is not None
 
         try:
-            await retry_transient(record, f"outbox item {item.row_ids} {state}",
-                                  self.mark_patience)
+            return await retry_transient(record, f"outbox item {item.row_ids} {state}",
+                                         self.mark_patience)
         except Exception:
             log.exception("outbox item %s: could not record it as %s", item.row_ids, state)
+            return True

@@ -47,3 +47,16 @@ def postgres_url() -> str | None:
 def redis_url() -> str | None:
     """The URL of the Redis database the tests may flush, or None."""
     return _service_url(REDIS_ENV, REDIS_PORT, DEFAULT_REDIS_URL)
+
+
+def redis_url_or_skip() -> str:
+    """The test Redis for a test that needs one: skip without a server, but fail when
+    FRONTDESK_TEST_REDIS_URL names one that does not answer (CI must not skip silently)."""
+    import pytest
+
+    url = redis_url()
+    if url is None:
+        if os.environ.get(REDIS_ENV):
+            pytest.fail("FRONTDESK_TEST_REDIS_URL is set but the server does not answer")
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    return url

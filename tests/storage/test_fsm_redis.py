@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
-import pytest
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 
@@ -18,22 +15,13 @@ from tests import services
 KEY = StorageKey(bot_id=1, chat_id=7001, user_id=7001)
 
 
-def _redis_or_skip() -> str:
-    url = services.redis_url()
-    if url is None:
-        if os.environ.get(services.REDIS_ENV):
-            pytest.fail("FRONTDESK_TEST_REDIS_URL is set but the server does not answer")
-        pytest.skip("no Redis server on 127.0.0.1:6379")
-    return url
-
-
 def _settings(redis_url: str | None, database_url: str) -> Settings:
     return Settings(bot_token="1:" + "A" * 35, staff_chat_id=-1001, database_url=database_url,
                     redis_url=redis_url)
 
 
 async def test_redis_url_selects_redis_storage_and_state_survives(sqlite_url: str) -> None:
-    redis_url = _redis_or_skip()
+    redis_url = services.redis_url_or_skip()
     engine = make_engine(sqlite_url)
     uow_factory = UnitOfWorkFactory(make_sessionmaker(engine))
     first = make_fsm_storage(_settings(redis_url, sqlite_url), uow_factory)

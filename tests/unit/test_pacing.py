@@ -1,0 +1,82 @@
+"""The pacer: spacing per chat from the real previous send, turns by priority, 429 holds."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.pacing import Pacer, SendLimits
+
+GROUP = -100123
+PERSON = 42
+LIMITS = SendLimits(private_interval=0.02, group_interval=0.04, global_interval=0.0, margin=0)
+
+
+async def test_sends_to_one_chat_are_spaced_by_its_interval_and_other_chats_do_not_wait(
+) -> None:
+    pacer = Pacer(LIMITS)
+    sent: list[tuple[int, float]] = []
+
+    async def send(chat_id: int) -> None:
+        await pacer.wait(chat_id)
+        sent.append((chat_id, time.monotonic()))
+
+    await asyncio.gather(*(send(GROUP) for _ in range(4)), send(PERSON))
+
+    group = [at for chat, at in sent if chat == GROUP]
+    assert all(later - earlier >= 0.04 for earlier, later in zip(group, group[1:],
+                                                                  strict=False))
+    assert sent[1][0] == PERSON  # the person's chat did not queue behind the group
+
+
+async def test_a_late_send_pushes_the_next_one_back() -> None:
+    pacer = Pacer(LIMITS)
+    await pacer.wait(GROUP)
+    await asyncio.sleep(0.03)  # the previous send left late, in the middle of the interval
+    await pacer.wait(GROUP)
+    sent_at = time.monotonic()
+    await pacer.wait(GROUP)
+    assert time.monotonic() - sent_at >= 0.04  # a full interval after the late one
+
+
+async def test_the_chat_goes_to_the_waiter_with_the_highest_priority_then() -> None:
+    pacer = Pacer(LIMITS)
+    order: list[str] = []
+    waiting = {"few": 1.0, "many": 5.0}
+
+    async def lane(name: str) -> None:
+        async with pacer.turn(GROUP, lambda: waiting[name]):
+            await pacer.wait(GROUP)
+            order.append(name)
+
+    async with pacer.turn(GROUP):  # the chat is busy while both lanes ask
+        first = asyncio.create_task(lane("few"))
+        second = asyncio.create_task(lane("many"))
+        await asyncio.sleep(0.01)
+    await asyncio.gather(first, second)
+    assert order == ["many", "few"]
+
+
+async def test_the_holder_of_a_turn_sends_every_part_of_its_item_before_the_next_lane(
+) -> None:
+    pacer = Pacer(LIMITS)
+    order: list[str] = []
+
+    async def item(name: str, parts: int) -> None:
+        async with pacer.turn(GROUP):
+            for part in range(parts):
+                await pacer.wait(GROUP)
+                order.append(f"{name}{part}")
+
+    await asyncio.gather(item("a", 3), item("b", 1))
+    assert order == ["a0", "a1", "a2", "b0"]
+
+
+async def test_telegrams_retry_after_keeps_the_chat_quiet_and_shows_as_a_backlog() -> None:
+    pacer = Pacer(LIMITS)
+    await pacer.wait(PERSON)
+    pacer.hold(PERSON, 0.1)
+    assert pacer.backlog(PERSON) > 0.05
+    held_at = time.monotonic()
+    await pacer.wait(PERSON)
+    assert time.monotonic() - held_at >= 0.09
