@@ -11,21 +11,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 
+from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.settings import Settings
 from bot.updates import handle_update
-
-if TYPE_CHECKING:
-    from bot.app import App
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class App(Protocol):
+    """What the webhook needs of the running application (`bot.app.App`)."""
+
+    settings: Settings
+    bot: Bot
+    dispatcher: Dispatcher
 
 
 def webhook_app(app: App) -> web.Application:
