@@ -34,7 +34,6 @@ import asyncio
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -45,7 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_scheduler import postgres_answers, postgres_database  # noqa: E402
+from bench_scheduler import postgres_answers, postgres_database, sqlite_database  # noqa: E402
 
 from domain.policy import default_policy  # noqa: E402
 from tests.e2e.bot_process import BotProcess  # noqa: E402
@@ -237,13 +236,6 @@ async def group_budget(api: FakeBotAPI, database_url: str, scale: float,
                   and call.error.code == 429)
     return {"minutes": finished / scale / 60, "in_order": in_order, "429": refused,
             "sends": sends.sends, "messages": len(sends.created)}
-
-
-@asynccontextmanager
-async def sqlite_database() -> AsyncIterator[str]:
-    """A scratch SQLite file."""
-    with tempfile.TemporaryDirectory() as folder:
-        yield f"sqlite+aiosqlite:///{folder}/bench.sqlite3"
 
 
 @asynccontextmanager

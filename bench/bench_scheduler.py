@@ -25,13 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -55,6 +53,7 @@ from domain.policy import default_policy  # noqa: E402
 from storage.engine import make_engine, make_sessionmaker, upgrade  # noqa: E402
 from storage.models import ClientRow, EventRow, OutboxRow, TicketRow, TimerRow  # noqa: E402
 from storage.uow import UnitOfWorkFactory  # noqa: E402
+from tests.services import scratch_postgres, scratch_sqlite  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 DUE = 100
@@ -218,28 +217,14 @@ async def explain(engine: AsyncEngine, statement: str, parameters: Any) -> list[
         return [str(row[0]) for row in result]
 
 
-@asynccontextmanager
-async def sqlite_database() -> AsyncIterator[str]:
+def sqlite_database() -> AbstractAsyncContextManager[str]:
     """A scratch SQLite file."""
-    with tempfile.TemporaryDirectory() as folder:
-        yield f"sqlite+aiosqlite:///{folder}/bench.sqlite3"
+    return scratch_sqlite()
 
 
-@asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
+def postgres_database() -> AbstractAsyncContextManager[str]:
     """A scratch PostgreSQL database, dropped afterwards."""
-    base = make_url(POSTGRES_URL)
-    name = f"fd_bench_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(host=base.host, port=base.port, user=base.username,
-                                  password=base.password, database=base.database)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield base.set(database=name).render_as_string(hide_password=False)
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    return scratch_postgres(POSTGRES_URL, "fd_bench")
 
 
 async def postgres_answers() -> bool:

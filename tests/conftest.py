@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.engine import make_engine, make_sessionmaker, upgrade
@@ -28,40 +25,14 @@ def _postgres_or_skip() -> str:
     return url
 
 
-async def _fresh_postgres_database() -> tuple[str, str]:
-    """Create an empty database for one test; return its URL and name."""
-    base = make_url(_postgres_or_skip())
-    name = f"fd_test_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(host=base.host, port=base.port, user=base.username,
-                                  password=base.password, database=base.database)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return base.set(database=name).render_as_string(hide_password=False), name
-
-
-async def _drop_postgres_database(name: str) -> None:
-    base = make_url(_postgres_or_skip())
-    admin = await asyncpg.connect(host=base.host, port=base.port, user=base.username,
-                                  password=base.password, database=base.database)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """An empty database: a real SQLite file, then a real PostgreSQL database."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'desk.sqlite3'}"
         return
-    url, name = await _fresh_postgres_database()
-    try:
+    async with services.scratch_postgres(_postgres_or_skip()) as url:
         yield url
-    finally:
-        await _drop_postgres_database(name)
 
 
 @pytest.fixture

@@ -9,7 +9,11 @@ turns the server off: the helper returns ``None`` without probing.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 HOST = "127.0.0.1"
 POSTGRES_PORT = 5432
@@ -60,3 +64,35 @@ def redis_url_or_skip() -> str:
             pytest.fail("FRONTDESK_TEST_REDIS_URL is set but the server does not answer")
         pytest.skip("no Redis server on 127.0.0.1:6379")
     return url
+
+
+@asynccontextmanager
+async def scratch_postgres(base_url: str, prefix: str = "fd_test") -> AsyncIterator[str]:
+    """A fresh database on the server of `base_url` (its URL), dropped afterwards."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(base_url)
+    name = f"{prefix}_{secrets.token_hex(6)}"
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(host=base.host, port=base.port,
+                                           user=base.username, password=base.password,
+                                           database=base.database)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    await admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@asynccontextmanager
+async def scratch_sqlite() -> AsyncIterator[str]:
+    """A scratch SQLite file (its URL), removed afterwards."""
+    with tempfile.TemporaryDirectory() as folder:
+        yield f"sqlite+aiosqlite:///{folder}/scratch.sqlite3"
