@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from types import MappingProxyType
 
+from domain.durations import parse_duration
+
 LANGUAGES = ("en", "ru")
 
 
@@ -194,8 +196,6 @@ class Policy:
 
 
 def _targets(*rows: tuple[str, str, str]) -> Mapping[str, SlaTarget]:
-    from domain.durations import parse_duration
-
     return MappingProxyType({
         key: SlaTarget(parse_duration(first), parse_duration(resolve))
         for key, first, resolve in rows
@@ -236,7 +236,7 @@ def default_policy() -> Policy:
             SlaLevel("premium", Text.of("Premium", "Премиум"), 0, CalendarSpec(),
                      _targets(("critical", "15m", "4h"), ("high", "1h", "1d"),
                               ("normal", "2h", "3d"), ("low", "4h", "5d")),
-                     special=SlaTarget(parse_minutes(15), parse_minutes(240))),
+                     special=SlaTarget(parse_duration("15m"), parse_duration("4h"))),
             SlaLevel("standard", Text.of("Standard", "Стандарт"), 1, moscow_office,
                      _targets(("critical", "1h", "1d"), ("high", "2h", "3d"),
                               ("normal", "4h", "5d"), ("low", "8h", "10d"))),
@@ -250,7 +250,3 @@ def default_policy() -> Policy:
         ),
     )
 
-
-def parse_minutes(minutes: int) -> timedelta:
-    """A duration of whole minutes."""
-    return timedelta(minutes=minutes)
