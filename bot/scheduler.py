@@ -27,6 +27,8 @@ from storage.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 LEASE = "scheduler"
+PRUNE_EVERY = timedelta(hours=1)
+UPDATE_MEMORY = timedelta(days=2)
 
 
 class Scheduler:
@@ -43,14 +45,17 @@ class Scheduler:
         self.batch = batch
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.fired = 0
+        self._pruned_at: datetime | None = None
         self.on_fired_hook: Callable[[], None] = lambda: None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tick until `stop` is set; then hand the lease back."""
         while not stop.is_set():
             try:
-                if await self.holds_lease() and await self.tick():
-                    self.on_fired_hook()
+                if await self.holds_lease():
+                    if await self.tick():
+                        self.on_fired_hook()
+                    await self.prune()
             except Exception:
                 log.exception("scheduler tick failed; trying again")
             with contextlib.suppress(TimeoutError):
@@ -61,6 +66,17 @@ class Scheduler:
                 await uow.commit()
         except Exception:  # the lease then expires on its own
             log.exception("could not release the scheduler lease")
+
+    async def prune(self) -> None:
+        """Now and then, forget update ids too old for Telegram to deliver again (it keeps
+        undelivered updates for a day), so the de-duplication table does not grow forever."""
+        now = self.clock.now()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        async with self.uow_factory() as uow:
+            await uow.updates.forget_before(now - UPDATE_MEMORY)
+            await uow.commit()
+        self._pruned_at = now
 
     async def holds_lease(self) -> bool:
         """Take or renew the scheduler lease."""
