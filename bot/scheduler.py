@@ -50,6 +50,7 @@ class Scheduler:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tick until `stop` is set; then hand the lease back."""
+        self._pruned_at = self.clock.now()  # the first pruning an hour on: not at start-up
         while not stop.is_set():
             try:
                 if await self.holds_lease():
