@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -55,7 +55,29 @@ async def ticket_here(message: Message, uow: HandlerUnitOfWork) -> Ticket | None
         if number is None:
             links = await uow.links.by_staff_message(message.chat.id, reply_id)
             number = links[0].ticket_number if links else None
+        if number is None:
+            number = card_number(message.reply_to_message, message.bot)
     return None if number is None else await uow.tickets.get(number)
+
+
+def card_number(card: Message, bot: Bot | None) -> int | None:
+    """The ticket of one of our cards, read off its buttons.
+
+    Where the group has no topics, agents answer by replying to the card; an agent quick
+    enough replies before the card's message id is on record, and the buttons say the same.
+    """
+    sender = card.from_user
+    if bot is None or sender is None or sender.id != bot.id or card.reply_markup is None:
+        return None
+    for row in card.reply_markup.inline_keyboard:
+        for button in row:
+            data = button.callback_data or ""
+            if data.startswith(TicketCb.__prefix__ + TicketCb.__separator__):
+                try:
+                    return TicketCb.unpack(data).number
+                except (TypeError, ValueError):
+                    continue
+    return None
 
 
 @router.message(Command(*TICKET_COMMANDS))

@@ -447,3 +447,23 @@ async def test_staff_group_without_topics_gets_one_card_per_ticket_and_replies_t
     answer = await fake_api.wait_for_bot_message(PLAIN_STAFF_GROUP, contains="LaserJet")
     assert answer["reply_to_message"]["message_id"] == second["message_id"]
     assert fake_api.sent("createForumTopic") == []
+
+
+async def test_a_reply_to_a_card_not_yet_on_record_still_reaches_the_client(
+        fake_api: FakeBotAPI, make_desk: DeskFactory) -> None:
+    """An agent quick enough answers the card before its message id is stored: the card's
+    buttons name the ticket, so the answer is not lost."""
+    fake_api.add_group(PLAIN_STAFF_GROUP, "Support (no topics)", is_forum=False,
+                       member_ids=[BOB_ID], admin_ids=[ALICE_ID])
+    desk = await make_desk(staff_chat_id=PLAIN_STAFF_GROUP)
+    fake_api.add_user(CLIENT, "Carol", language_code="en")
+    await file_ticket(fake_api, CLIENT, subject="Printer offline")
+    card = await fake_api.wait_for_bot_message(PLAIN_STAFF_GROUP, contains="#1001")
+    assert desk.app is not None
+    async with desk.app.uow_factory() as uow:  # the moment before the card's id is stored
+        await uow.topics.update(1001, card_message_id=None)
+        await uow.commit()
+
+    fake_api.user_sends(BOB_ID, "Which printer model?", chat_id=PLAIN_STAFF_GROUP,
+                        reply_to=card["message_id"])
+    await fake_api.wait_for_bot_message(CLIENT, contains="printer model")
