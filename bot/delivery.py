@@ -63,6 +63,17 @@ class Delivery:
         self.pacer = pacer
         self.clock = clock
         self._forum: dict[int, bool] = {}
+        self._known_topics: dict[int, Topic] = {}  # read with the claim, used by the send
+
+    async def look_ahead(self, uow: SqlUnitOfWork, payload: dict[str, Any]) -> None:
+        """Read, in the claim's transaction, what the item's delivery will need: a client's
+        message goes into the ticket's topic, and asking for it separately would cost a
+        transaction per message."""
+        number = payload.get("ticket")
+        if payload.get("kind") == Kind.COPY_TO_TOPIC.value and number is not None:
+            topic = await uow.topics.of_ticket(number)
+            if topic is not None:
+                self._known_topics[number] = topic
 
     async def deliver(self, payload: dict[str, Any]) -> None:
         """Do what the item asks."""
@@ -229,9 +240,13 @@ class Delivery:
                           post: Callable[[Topic], Awaitable[T]]) -> tuple[Topic, T]:
         """Post into the ticket's topic; a topic the staff deleted is opened again (once)."""
         for attempt in range(2):
-            async with self.uow_factory() as uow:
-                topic = await self._ensure_topic(uow, number, recreate=attempt > 0)
-                await uow.commit()
+            known = self._known_topics.pop(number, None) if attempt == 0 else None
+            if known is not None:
+                topic = known
+            else:
+                async with self.uow_factory() as uow:
+                    topic = await self._ensure_topic(uow, number, recreate=attempt > 0)
+                    await uow.commit()
             try:
                 return topic, await post(topic)
             except TelegramBadRequest as error:
@@ -495,8 +510,8 @@ def links_collected() -> Iterator[list[Link]]:
 
 async def record_links(uow: SqlUnitOfWork, links: list[Link], now: datetime) -> None:
     """Write message pairs in the unit of work."""
-    for link in links:
-        await uow.links.add(link.ticket, link.direction, link.client, link.staff, now)
+    await uow.links.add_many([(link.ticket, link.direction, link.client, link.staff)
+                              for link in links], now)
 
 
 def _in_order(source: dict[str, Any]) -> dict[str, Any]:

@@ -19,10 +19,11 @@ import json
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -31,14 +32,14 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from bot.delivery import Delivery, Link, PermanentFailure, links_collected, record_links
 from domain.clock import Clock
 from domain.outgoing import Kind
 from storage.models import OutboxRow
-from storage.transient import retry_transient
-from storage.uow import UnitOfWorkFactory
+from storage.transient import is_transient, retry_transient
+from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,121 @@ AGE_WEIGHT = 3.0  # turns a lane waits to gain the priority of one more waiting 
 _NOTHING = object()  # an empty lane
 MAX_BACKOFF = 300.0
 COALESCE_LIMIT = 3500  # characters of merged client texts in one staff message
+
+
+T = TypeVar("T")
+
+# The statements of every send, built once (building one costs more than running it).
+_LANE_HEAD = (select(OutboxRow.id, OutboxRow.payload, OutboxRow.attempts, OutboxRow.not_before,
+                     OutboxRow.claimed_by, OutboxRow.claimed_until)
+              .where(OutboxRow.state == "pending", OutboxRow.lane == bindparam("lane"))
+              .order_by(OutboxRow.id).limit(50))
+_CLAIM = (update(OutboxRow)
+          .where(OutboxRow.id.in_(bindparam("ids", expanding=True)),
+                 OutboxRow.state == "pending",
+                 or_(OutboxRow.claimed_until.is_(None),
+                     OutboxRow.claimed_until <= bindparam("now"),
+                     OutboxRow.claimed_by == bindparam("holder")))
+          .values(claimed_by=bindparam("holder"), claimed_until=bindparam("until")))
+_UNCLAIM = (update(OutboxRow)
+            .where(OutboxRow.id.in_(bindparam("ids", expanding=True)),
+                   OutboxRow.claimed_by == bindparam("holder"))
+            .values(claimed_by=None, claimed_until=None))
+_SETTLE = (update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
+           .values(state=bindparam("outcome"), sent_at=bindparam("at"),
+                   error=bindparam("reason"), claimed_by=None, claimed_until=None))
+_MORE = (select(OutboxRow.id)
+         .where(OutboxRow.state == "pending", OutboxRow.lane == bindparam("lane"),
+                OutboxRow.id.not_in(bindparam("ids", expanding=True)))
+         .limit(1))
+
+
+@dataclass
+class _Ask:
+    """Work one worker wants done in the next shared transaction."""
+
+    step: Any  # async (SqlUnitOfWork) -> result
+    future: asyncio.Future[Any]
+    deadline: float  # loop time after which a database that is away fails it
+
+
+class _Ledger:
+    """The outbox's writes from every lane, together: one transaction for all that was asked
+    while the previous one ran (a group commit).
+
+    Under a burst every lane's worker claims its next item and records the last one it sent;
+    a transaction for each would cost more than the sending. A step that fails for good fails
+    alone (the others are tried again without it); while the database is away the steps wait
+    until their own patience runs out.
+    """
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self.uow_factory = uow_factory
+        self._asked: list[_Ask] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def write(self, step: Any, patience: float) -> Any:
+        """Run `step(uow)` in the next shared transaction; its result, or its error."""
+        loop = asyncio.get_running_loop()
+        ask = _Ask(step, loop.create_future(), loop.time() + patience)
+        self._asked.append(ask)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all())
+        return await ask.future
+
+    async def _write_all(self) -> None:
+        pause = 0.05
+        while self._asked:
+            batch, self._asked = self._asked, []
+            try:
+                results = await self._together(batch)
+            except Exception as error:
+                if not is_transient(error) and len(batch) > 1:
+                    self._asked = [*(_Ask(ask.step, ask.future, -1.0) for ask in batch),
+                                   *self._asked]  # each alone now (deadline -1 marks it)
+                    await self._alone()
+                    continue
+                self._fail_or_keep(batch, error)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+                continue
+            pause = 0.05
+            for ask, result in zip(batch, results, strict=True):
+                if not ask.future.done():
+                    ask.future.set_result(result)
+
+    async def _alone(self) -> None:
+        """Run the asks marked to go alone, each in its own transaction."""
+        alone = [ask for ask in self._asked if ask.deadline < 0]
+        self._asked = [ask for ask in self._asked if ask.deadline >= 0]
+        loop = asyncio.get_running_loop()
+        for ask in alone:
+            try:
+                (result,) = await self._together([ask])
+            except Exception as error:
+                if is_transient(error):  # tried again with the others, a while
+                    self._asked.append(_Ask(ask.step, ask.future, loop.time() + 5.0))
+                elif not ask.future.done():
+                    ask.future.set_exception(error)
+            else:
+                if not ask.future.done():
+                    ask.future.set_result(result)
+
+    def _fail_or_keep(self, batch: list[_Ask], error: Exception) -> None:
+        now = asyncio.get_running_loop().time()
+        log.warning("outbox: the database is unavailable (%s); trying again",
+                    type(error).__name__)
+        for ask in batch:
+            if ask.deadline > now:
+                self._asked.append(ask)
+            elif not ask.future.done():
+                ask.future.set_exception(error)
+
+    async def _together(self, batch: list[_Ask]) -> list[Any]:
+        async with self.uow_factory() as uow:
+            results = [await ask.step(uow) for ask in batch]
+            await uow.commit()
+        return results
 
 
 @dataclass
@@ -76,6 +192,7 @@ class OutboxSender:
         self.mark_patience = mark_patience  # seconds to keep trying to record an outcome
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._slots = asyncio.Semaphore(max_workers)
+        self._ledger = _Ledger(uow_factory)
         self._wake = asyncio.Event()
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._woken = 0  # wake() calls so far
@@ -218,12 +335,11 @@ class OutboxSender:
 
     async def _claim(self, lane: str) -> _Item | None:
         """Claim the lane's head (with an album's rest, or coalesced texts) if it is due."""
-        now = self.clock.now()
-        async with self.uow_factory() as uow:
-            result = await uow.session.execute(
-                select(OutboxRow).where(OutboxRow.state == "pending", OutboxRow.lane == lane)
-                .order_by(OutboxRow.id).limit(50))
-            rows = list(result.scalars())
+
+        async def claim(uow: SqlUnitOfWork) -> _Item | None:
+            now = self.clock.now()
+            connection = await uow.session.connection()
+            rows = (await connection.execute(_LANE_HEAD, {"lane": lane})).all()
             if not rows:
                 return None
             head = rows[0]
@@ -239,20 +355,20 @@ class OutboxSender:
                 self._merge_album(item, rows[1:], album)
             elif self._should_coalesce(payload):
                 self._coalesce(item, rows[1:])
-            claimed = await uow.session.execute(
-                update(OutboxRow).where(
-                    OutboxRow.id.in_(item.row_ids), OutboxRow.state == "pending",
-                    or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now,
-                        and_(OutboxRow.claimed_by == self.holder)))
-                .values(claimed_by=self.holder, claimed_until=now + self.claim_for))
-            if claimed.rowcount != len(item.row_ids):  # type: ignore[attr-defined]
-                await uow.rollback()
-                return None  # another process got there first
-            await uow.commit()
-        return item
+            mine = {"ids": item.row_ids, "holder": self.holder}
+            claimed = await connection.execute(
+                _CLAIM, {**mine, "now": now, "until": now + self.claim_for})
+            if claimed.rowcount != len(item.row_ids):
+                await connection.execute(_UNCLAIM, mine)  # another process got there first
+                return None
+            await self.delivery.look_ahead(uow, item.payload)
+            return item
+
+        result: _Item | None = await self._ledger.write(claim, self.claim_for.total_seconds())
+        return result
 
     @staticmethod
-    def _merge_album(item: _Item, following: list[OutboxRow], album: str) -> None:
+    def _merge_album(item: _Item, following: Sequence[Any], album: str) -> None:
         source = _source(item.payload)
         for row in following:
             payload = json.loads(row.payload)
@@ -269,7 +385,7 @@ class OutboxSender:
                 and self.delivery.staff_backlog() > 0)
 
     @staticmethod
-    def _coalesce(item: _Item, following: list[OutboxRow]) -> None:
+    def _coalesce(item: _Item, following: Sequence[Any]) -> None:
         """Several pending client texts of one ticket become one message (order kept)."""
         parts = [{**_source(item.payload), "at": item.payload.get("at")}]
         size = len(parts[0].get("html", ""))
@@ -357,24 +473,19 @@ class OutboxSender:
         transaction); tried until it lands, or the item would go out twice. Returns whether
         the lane has more waiting."""
 
-        async def record() -> bool:
-            async with self.uow_factory() as uow:
-                await record_links(uow, links or [], self.clock.now())
-                await uow.session.execute(
-                    update(OutboxRow).where(OutboxRow.id.in_(item.row_ids))
-                    .values(state=state, sent_at=self.clock.now(), error=error,
-                            claimed_by=None, claimed_until=None))
-                more = (await uow.session.execute(
-                    select(OutboxRow.id).where(OutboxRow.state == "pending",
-                                               OutboxRow.lane == item.lane,
-                                               OutboxRow.id.not_in(item.row_ids))
-                    .limit(1))).first()
-                await uow.commit()
+        async def record(uow: SqlUnitOfWork) -> bool:
+            now = self.clock.now()
+            await record_links(uow, links or [], now)
+            connection = await uow.session.connection()
+            await connection.execute(_SETTLE, {"ids": item.row_ids, "outcome": state,
+                                               "at": now, "reason": error})
+            more = (await connection.execute(
+                _MORE, {"lane": item.lane, "ids": item.row_ids})).first()
             return more is not None
 
         try:
-            return await retry_transient(record, f"outbox item {item.row_ids} {state}",
-                                         self.mark_patience)
+            more: bool = await self._ledger.write(record, self.mark_patience)
+            return more
         except Exception:
             log.exception("outbox item %s: could not record it as %s", item.row_ids, state)
             return True

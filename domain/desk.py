@@ -142,6 +142,7 @@ class Desk:
         now = self.clock.now()
         actor = Actor("client", client.id, client.name)
         changed = False
+        timers_before = desired_timers(self.policy, ticket)
         if not ticket.status.is_open:
             ticket = await self._reopen_or_follow(uow, client, ticket, now)
             changed = True
@@ -157,7 +158,9 @@ class Desk:
                                            data={"source": dict(source)}))
         if changed:
             await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, client.id))
-        await self._set_timers(uow, ticket)  # the client's word also moves the auto-close on
+        # the client's word may move the auto-close on; most follow-ups change no timer
+        if changed or desired_timers(self.policy, ticket) != timers_before:
+            await self._set_timers(uow, ticket)
         return ticket
 
     async def client_edited(self, uow: UnitOfWork, ticket: Ticket, source: Source) -> None:

@@ -9,9 +9,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession
+
+from storage import sqlite_driver
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,8 +25,9 @@ def make_engine(url: str) -> AsyncEngine:
         # process then queue for it in asyncio, in order, instead of each connection taking
         # turns in SQLite's busy handler (which sleeps up to 100 ms between tries: ten times
         # slower under a burst of updates).
-        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=1,
-                                     max_overflow=0)
+        database = make_url(url).database or ":memory:"
+        engine = create_async_engine(url, async_creator=sqlite_driver.connector(database, 30),
+                                     pool_size=1, max_overflow=0)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -45,7 +48,11 @@ def make_engine(url: str) -> AsyncEngine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # Connections are kept, never made per burst (a PostgreSQL connection costs a process and
+    # a handshake): tasks queue for the pool instead. A connection the server dropped fails
+    # its first statement, SQLAlchemy then renews the whole pool, and the work is tried again
+    # (storage.transient) — cheaper than a ping before every transaction.
+    return create_async_engine(url, pool_size=20, max_overflow=0, pool_timeout=60)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[_AsyncSession]:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -175,6 +175,7 @@ class TicketRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._ids: dict[int, int] = {}
+        self._rows: dict[int, TicketRow] = {}  # loaded in this unit of work, by number
 
     async def next_number(self) -> int:
         """The next ticket number; a row lock makes concurrent creation safe, never reused."""
@@ -211,8 +212,9 @@ class TicketRepository:
 
     async def save(self, ticket: Ticket) -> None:
         """Store a changed ticket and its new events."""
-        ticket_id = await self.id_of(ticket.number)
-        row = await self.session.get(TicketRow, ticket_id)
+        row = self._rows.get(ticket.number)
+        if row is None:
+            row = await self.session.get(TicketRow, await self.id_of(ticket.number))
         if row is None:
             raise LookupError(ticket.number)
         self._fill(row, ticket)
@@ -272,6 +274,7 @@ class TicketRepository:
 
     def _ticket(self, row: TicketRow) -> Ticket:
         self._ids[row.number] = row.id
+        self._rows[row.number] = row  # the session keeps rows only while someone holds them
         return Ticket(**{name: getattr(row, name) for name in _TICKET_FIELDS},
                         status=Status(row.status),
                         paused_total=timedelta(seconds=row.paused_seconds),
@@ -297,6 +300,9 @@ class TicketRepository:
         await self.session.flush()
 
 
+_PUT_OUTGOING = insert(OutboxRow)  # built once: the relay's hot path
+
+
 class OutboxRepository:
     """The outbox: deliveries recorded with the change, taken by the sender in order."""
 
@@ -308,10 +314,10 @@ class OutboxRepository:
         payload = {"kind": item.kind.value, "ticket": item.ticket_number,
                    "client": item.client_id, "template": item.template, "data": dict(item.data),
                    "at": at.isoformat()}
-        self.session.add(OutboxRow(lane=item.lane, kind=item.kind.value,
-                                   payload=json.dumps(payload, ensure_ascii=False),
-                                   state="pending", attempts=0, not_before=at, created_at=at))
-        await self.session.flush()
+        await self.session.execute(_PUT_OUTGOING, {
+            "lane": item.lane, "kind": item.kind.value,
+            "payload": json.dumps(payload, ensure_ascii=False), "state": "pending",
+            "attempts": 0, "not_before": at, "created_at": at})
 
 
 class TimerRepository:

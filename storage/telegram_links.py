@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import MessageLinkRow, ProcessedUpdateRow, TicketRow, TopicRow
+
+# Statements of the relay's hot path, built once (building one costs more than running it).
+_ADD_LINK = insert(MessageLinkRow)
+_RECORD_UPDATE = insert(ProcessedUpdateRow)
 
 
 @dataclass(frozen=True)
@@ -104,13 +108,22 @@ class MessageLinkRepository:
     async def add(self, number: int, direction: str, client: tuple[int, int],
                   staff: tuple[int, int], now: datetime) -> None:
         """Remember that these two messages are one."""
-        ticket_id = (await self.session.execute(
-            select(TicketRow.id).where(TicketRow.number == number))).scalar_one()
-        self.session.add(MessageLinkRow(
-            ticket_id=ticket_id, direction=direction, client_chat_id=client[0],
-            client_message_id=client[1], staff_chat_id=staff[0], staff_message_id=staff[1],
-            created_at=now))
-        await self.session.flush()
+        await self.add_many([(number, direction, client, staff)], now)
+
+    async def add_many(self, links: list[tuple[int, str, tuple[int, int], tuple[int, int]]],
+                       now: datetime) -> None:
+        """Remember several pairs (ticket number, direction, client and staff message) at
+        once: one statement for the tickets' ids, one for the rows."""
+        if not links:
+            return
+        numbers = sorted({number for number, *_ in links})
+        ids = dict((await self.session.execute(
+            select(TicketRow.number, TicketRow.id).where(TicketRow.number.in_(numbers)))).all())
+        rows = [{"ticket_id": ids[number], "direction": direction,
+                 "client_chat_id": client[0], "client_message_id": client[1],
+                 "staff_chat_id": staff[0], "staff_message_id": staff[1], "created_at": now}
+                for number, direction, client, staff in links]
+        await self.session.execute(_ADD_LINK, rows)
 
     async def by_client_message(self, chat_id: int, message_id: int) -> list[MessageLink]:
         """The staff twins of a client-side message."""
@@ -142,9 +155,9 @@ class UpdateLog:
         return await self.session.get(ProcessedUpdateRow, update_id) is not None
 
     async def record(self, update_id: int, now: datetime) -> None:
-        """Mark an update processed (in the same transaction as its effects)."""
-        self.session.add(ProcessedUpdateRow(update_id=update_id, at=now))
-        await self.session.flush()
+        """Mark an update processed (in the same transaction as its effects); IntegrityError
+        if it was."""
+        await self.session.execute(_RECORD_UPDATE, {"update_id": update_id, "at": now})
 
     async def forget_before(self, moment: datetime) -> None:
         """Drop old entries; Telegram re-sends only recent updates."""

@@ -51,7 +51,11 @@ async def open_ticket(api: FakeBotAPI, user: int, subject: str = "Login fails",
     found = re.search(r"registered as #(\d+)", ack["text"])
     assert found is not None, ack["text"]
     number = int(found.group(1))
-    return number, await topic_of(api, number)
+    thread = await topic_of(api, number)
+    # An agent sees the topic with its card: the card is posted after the topic is on record,
+    # so a command sent now finds its ticket (a test is quicker than any agent).
+    await card_of(api, thread)
+    return number, thread
 
 
 async def topic_of(api: FakeBotAPI, number: int, chat_id: int = STAFF_CHAT_ID) -> int:

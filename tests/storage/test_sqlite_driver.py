@@ -1,0 +1,51 @@
+"""The one-trip SQLite driver behaves as the database driver SQLAlchemy expects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from storage import sqlite_driver
+from storage.engine import make_engine
+
+METADATA = MetaData()
+THINGS = Table("things", METADATA, Column("id", Integer, primary_key=True),
+               Column("name", String, nullable=False))
+
+
+async def test_statements_rows_and_errors_go_through_one_trip_cursors(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.sqlite3'}")
+    try:
+        async with engine.begin() as connection:
+            raw = await connection.get_raw_connection()
+            assert isinstance(raw.driver_connection, sqlite_driver.OneTripConnection)
+            await connection.run_sync(METADATA.create_all)
+            await connection.execute(insert(THINGS), [{"id": n, "name": f"thing {n}"}
+                                                      for n in range(1, 251)])
+            changed = await connection.execute(
+                update(THINGS).where(THINGS.c.id <= 10).values(name="first"))
+            assert changed.rowcount == 10
+            inserted = await connection.execute(insert(THINGS).values(name="last"))
+            assert inserted.inserted_primary_key == (251,)
+
+        async with engine.connect() as connection:
+            assert (await connection.execute(
+                select(THINGS.c.name).where(THINGS.c.id == 3))).scalar_one() == "first"
+            streamed = [row.id async for row in await connection.stream(
+                select(THINGS.c.id).order_by(THINGS.c.id))]  # a server-side cursor: fetchmany
+            assert streamed == list(range(1, 252))
+            assert (await connection.execute(
+                select(THINGS).where(THINGS.c.id == 999))).first() is None
+
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as connection:
+                await connection.execute(insert(THINGS).values(id=1, name="again"))
+        async with engine.connect() as connection:  # the failed transaction left nothing
+            names = (await connection.execute(
+                select(THINGS.c.name).where(THINGS.c.id == 1))).scalars().all()
+            assert names == ["first"]
+    finally:
+        await engine.dispose()
