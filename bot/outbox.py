@@ -6,8 +6,10 @@ about to send (`claimed_by`, `claimed_until`) and renews the claim while the ite
 (waiting for the chat's turn may take minutes), so several bot processes on one database never
 send the same row; a claim left by a dead process expires and another takes the lane over.
 
-A send Telegram accepted is marked as sent even if the database is away for a while (the mark
-is tried again until it lands): an unmarked row would be sent a second time. What cannot be
+Claims and marks of all lanes go into shared transactions (`_Ledger`): what the workers ask
+while one transaction runs goes into the next, so a burst costs a few transactions, not a few
+per message. A send Telegram accepted is marked as sent even if the database is away for a
+while (the mark is tried again until it lands): an unmarked row would be sent a second time. What cannot be
 helped is a process killed between Telegram's answer and the mark; that item (at most one per
 lane being sent at that moment) goes out again after the restart.
 """

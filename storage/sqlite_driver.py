@@ -110,7 +110,8 @@ def connector(database: str, timeout: float) -> Callable[[], Any]:
         connection = OneTripConnection(
             partial(sqlite3.connect, database, timeout=timeout, isolation_level=None),
             iter_chunk_size=64)
-        return await connection
+        await connection  # starts its thread, which opens the file
+        return connection
 
     return connect
 
