@@ -9,9 +9,9 @@ send the same row; a claim left by a dead process expires and another takes the 
 Claims and marks of all lanes go into shared transactions (`_Ledger`): what the workers ask
 while one transaction runs goes into the next, so a burst costs a few transactions, not a few
 per message. A send Telegram accepted is marked as sent even if the database is away for a
-while (the mark is tried again until it lands): an unmarked row would be sent a second time. What cannot be
-helped is a process killed between Telegram's answer and the mark; that item (at most one per
-lane being sent at that moment) goes out again after the restart.
+while (the mark is tried again until it lands): an unmarked row would be sent a second time.
+What cannot be helped is a process killed between Telegram's answer and the mark; that item
+(at most one per chat being sent at that moment) goes out again after the restart.
 """
 
 from __future__ import annotations
