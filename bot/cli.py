@@ -83,7 +83,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 async def _db(action: str) -> int:
     url = load_database_url(os.environ)
-    engine = make_engine(url)
+    engine = make_engine(url, background=True)  # next to a running bot: wait for it
     try:
         if action == "upgrade":
             await upgrade(engine)
@@ -101,7 +101,7 @@ async def _db(action: str) -> int:
 async def open_database() -> AsyncIterator[UnitOfWorkFactory]:
     """Units of work on DATABASE_URL: a SQLite file is upgraded, PostgreSQL must be current."""
     url = load_database_url(os.environ)
-    engine = make_engine(url)
+    engine = make_engine(url, background=True)  # next to a running bot: wait for it
     try:
         if url.startswith("sqlite"):
             await upgrade(engine)

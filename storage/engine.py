@@ -18,16 +18,27 @@ from storage import sqlite_driver
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and enforced foreign keys."""
+def make_engine(url: str, *, background: bool = False, readonly: bool = False) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout and enforced foreign keys.
+
+    A SQLite engine of the bot runs its statements on the event loop (they are short, and a
+    trip to a thread costs more than one of them). A `background` one runs them in a thread
+    and waits for the file's lock as long as it takes: for the command line, which works next
+    to a running bot, and for long reads. A `readonly` one (long reads, such as a year's
+    report) is also a background one, and reads a snapshot without taking the write lock, so
+    the bot goes on writing meanwhile.
+    """
+    background = background or readonly
     if url.startswith("sqlite"):
         # One connection: SQLite has one writer at a time anyway, and the tasks of this
         # process then queue for it in asyncio, in order, instead of each connection taking
         # turns in SQLite's busy handler (which sleeps up to 100 ms between tries: ten times
         # slower under a burst of updates).
         database = make_url(url).database or ":memory:"
-        engine = create_async_engine(url, async_creator=sqlite_driver.connector(database, 30),
-                                     pool_size=1, max_overflow=0)
+        engine = create_async_engine(
+            url, async_creator=sqlite_driver.connector(database, inline=not background),
+            pool_size=1, max_overflow=0)
+        busy_ms = 30_000 if background else sqlite_driver.INLINE_BUSY_MS
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -37,15 +48,17 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+            if readonly:
+                cursor.execute("PRAGMA query_only=ON")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin(connection) -> None:  # type: ignore[no-untyped-def]
             # A deferred transaction that reads and then writes fails at once ("database is
             # locked") when another connection wrote in between; taking the write lock at
-            # BEGIN makes writers queue up instead.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # BEGIN makes writers queue up instead. A reader takes a snapshot and no lock.
+            connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
     # Connections are kept, never made per burst (a PostgreSQL connection costs a process and

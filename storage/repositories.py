@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -35,6 +35,10 @@ _TICKET_FIELDS = (
     "credentials_seen", "supervisor_asked_at",
 )
 
+
+# Statements of the relay's hot path, built once (building one costs more than running it).
+_PUT_OUTGOING = insert(OutboxRow)
+_CLIENT_BY_TELEGRAM = select(ClientRow).where(ClientRow.telegram_user_id == bindparam("user_id"))
 
 class ClientRepository:
     """Clients, found by desk id or by their Telegram account."""
@@ -116,8 +120,7 @@ class ClientRepository:
         return bool(row and row.language_chosen)
 
     async def _row_by_telegram(self, user_id: int) -> ClientRow | None:
-        result = await self.session.execute(
-            select(ClientRow).where(ClientRow.telegram_user_id == user_id))
+        result = await self.session.execute(_CLIENT_BY_TELEGRAM, {"user_id": user_id})
         return result.scalar_one_or_none()
 
 
@@ -300,9 +303,6 @@ class TicketRepository:
         await self.session.flush()
 
 
-_PUT_OUTGOING = insert(OutboxRow)  # built once: the relay's hot path
-
-
 class OutboxRepository:
     """The outbox: deliveries recorded with the change, taken by the sender in order."""
 
@@ -314,7 +314,8 @@ class OutboxRepository:
         payload = {"kind": item.kind.value, "ticket": item.ticket_number,
                    "client": item.client_id, "template": item.template, "data": dict(item.data),
                    "at": at.isoformat()}
-        await self.session.execute(_PUT_OUTGOING, {
+        connection = await self.session.connection()  # plain Core: no ORM bookkeeping
+        await connection.execute(_PUT_OUTGOING, {
             "lane": item.lane, "kind": item.kind.value,
             "payload": json.dumps(payload, ensure_ascii=False), "state": "pending",
             "attempts": 0, "not_before": at, "created_at": at})

@@ -123,7 +123,8 @@ class MessageLinkRepository:
                  "client_chat_id": client[0], "client_message_id": client[1],
                  "staff_chat_id": staff[0], "staff_message_id": staff[1], "created_at": now}
                 for number, direction, client, staff in links]
-        await self.session.execute(_ADD_LINK, rows)
+        connection = await self.session.connection()  # plain Core: no ORM bookkeeping
+        await connection.execute(_ADD_LINK, rows)
 
     async def by_client_message(self, chat_id: int, message_id: int) -> list[MessageLink]:
         """The staff twins of a client-side message."""
@@ -157,7 +158,8 @@ class UpdateLog:
     async def record(self, update_id: int, now: datetime) -> None:
         """Mark an update processed (in the same transaction as its effects); IntegrityError
         if it was."""
-        await self.session.execute(_RECORD_UPDATE, {"update_id": update_id, "at": now})
+        connection = await self.session.connection()  # plain Core: no ORM bookkeeping
+        await connection.execute(_RECORD_UPDATE, {"update_id": update_id, "at": now})
 
     async def forget_before(self, moment: datetime) -> None:
         """Drop old entries; Telegram re-sends only recent updates."""
