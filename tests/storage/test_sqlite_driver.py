@@ -1,4 +1,5 @@
-"""The one-trip SQLite driver behaves as the database driver SQLAlchemy expects."""
+"""The SQLite drivers (statements on the loop, or one trip each to a thread) behave as the
+database driver SQLAlchemy expects."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage import sqlite_driver
 from storage.engine import make_engine
@@ -21,7 +22,7 @@ async def test_statements_rows_and_errors_go_through_one_trip_cursors(tmp_path: 
     try:
         async with engine.begin() as connection:
             raw = await connection.get_raw_connection()
-            assert isinstance(raw.driver_connection, sqlite_driver.OneTripConnection)
+            assert isinstance(raw.driver_connection, sqlite_driver.InlineConnection)
             await connection.run_sync(METADATA.create_all)
             await connection.execute(insert(THINGS), [{"id": n, "name": f"thing {n}"}
                                                       for n in range(1, 251)])
@@ -49,3 +50,27 @@ async def test_statements_rows_and_errors_go_through_one_trip_cursors(tmp_path: 
             assert names == ["first"]
     finally:
         await engine.dispose()
+
+
+async def test_a_read_only_engine_reads_beside_a_writer_and_cannot_write(tmp_path: Path) -> None:
+    """Reports read on a connection of their own: they neither wait for the bot's writer nor
+    hold it up, and cannot change anything."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'reader.sqlite3'}"
+    writer, reader = make_engine(url), make_engine(url, readonly=True)
+    try:
+        async with writer.begin() as connection:
+            await connection.run_sync(METADATA.create_all)
+            await connection.execute(insert(THINGS).values(id=1, name="kept"))
+        async with writer.begin() as writing:  # the writer holds the lock meanwhile
+            await writing.execute(insert(THINGS).values(id=2, name="not yet committed"))
+            async with reader.connect() as reading:
+                raw = await reading.get_raw_connection()
+                assert not isinstance(raw.driver_connection, sqlite_driver.InlineConnection)
+                names = (await reading.execute(select(THINGS.c.name))).scalars().all()
+                assert names == ["kept"]
+        with pytest.raises(OperationalError, match="readonly"):
+            async with reader.begin() as reading:
+                await reading.execute(insert(THINGS).values(id=3, name="from a report"))
+    finally:
+        await writer.dispose()
+        await reader.dispose()
