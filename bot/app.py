@@ -37,6 +37,7 @@ from bot.updates import Poller, confirm
 from domain.clock import Clock, SystemClock
 from domain.desk import Desk
 from domain.policy import Policy
+from domain.reports import calendars_of
 from handlers import client, intake, other_channels, privacy, reports, sla, staff
 from storage.engine import make_engine, make_sessionmaker, schema_is_current, upgrade
 from storage.fsm import SqlStorage
@@ -109,9 +110,15 @@ async def build_app(settings: Settings, policy: Policy, clock: Clock | None = No
     """Wire the desk together; close everything on exit."""
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
+    # SQLite's statements run on the event loop: long reads (reports) get a read-only
+    # connection in a thread of their own. PostgreSQL's pool serves both.
+    report_engine = (make_engine(settings.database_url, readonly=True)
+                     if settings.database_url.startswith("sqlite") else None)
     try:
         await prepare_database(engine, settings.database_url)
-        uow_factory = UnitOfWorkFactory(make_sessionmaker(engine))
+        uow_factory = UnitOfWorkFactory(
+            make_sessionmaker(engine), calendars_of(policy),
+            report_sessions=None if report_engine is None else make_sessionmaker(report_engine))
         i18n = make_i18n(policy.default_language)
         bot = make_bot(settings)
         sender_bot = make_bot(settings)
@@ -142,6 +149,8 @@ async def build_app(settings: Settings, policy: Policy, clock: Clock | None = No
             await sender_bot.session.close()
     finally:
         await engine.dispose()
+        if report_engine is not None:
+            await report_engine.dispose()
 
 
 def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: DeskI18n,

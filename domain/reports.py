@@ -1,7 +1,14 @@
 """Report arithmetic: the desk's figures for a period, computed from tickets' status changes.
 
-Everything here is pure: the storage hands over plain rows (`TicketFacts` with the ticket's
-status changes, `RatingFacts`, deflection times) and `build_report` counts and measures.
+Everything here is pure. `measure` takes a ticket's timings from its status changes; the
+storage keeps them with the ticket, taken again whenever a status change or the first response
+is stored, with the calendar of the ticket's SLA level then (so a later change of a calendar
+does not rewrite the past). For a report the storage sums them up in `Sums` — per local day and
+per agent and queue: counts, the durations, the targets met and the due times of the others —
+adds the backlog at the period's end and the deflections (`PeriodRows`), and `summarize` turns
+them into the figures. `replay` makes the same sums from whole histories (`TicketFacts` with
+the ticket's status changes, `RatingFacts`, deflection times): the definition the storage's
+sums must equal, and what `build_report` and the tests use.
 
 The rules
 ---------
@@ -34,8 +41,10 @@ belongs to the period (and to the local day) of the moment named here.
 * **CSAT** — ratings given in the period (their score and the agent they rate).
 * **backlog** — the status of every ticket at the period's end, replayed from its status
   changes (exact for any past period); closed and declined tickets are not backlog.
-* **per agent** — the ticket's assignee (now); ratings count for the agent they name.
-  **per queue** — the ticket's queue (now). **per day** — the local day of the moment above.
+* **per agent** — the ticket's assignee (now); ratings count for the agent they name. An
+  agent's label is the name on the newest ticket opened for them in the period, else the
+  name the bot saw last. **per queue** — the ticket's queue (now). **per day** — the local
+  day of the moment above: the day between whose local midnights it lies.
 
 Medians are `statistics.median` (the mean of the two middle values for an even count); the
 90th percentile is the nearest-rank value: the smallest duration with at least 90 % of the
@@ -46,10 +55,9 @@ from __future__ import annotations
 
 import math
 import re
-import statistics
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
@@ -69,6 +77,7 @@ ANSWERED_BY = frozenset({RESOLVED, CLOSED, DECLINED})
 FINISHED = frozenset({CLOSED, DECLINED})
 COUNTED = frozenset({CLOSED, DECLINED, REOPENED})
 NOBODY = ""  # the agent key of unassigned tickets
+_US = timedelta(microseconds=1)
 
 
 class BadPeriod(DeskError):
@@ -99,8 +108,17 @@ class Period:
         """Every local day of the period, in order."""
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
 
+    @cached_property
+    def midnights(self) -> tuple[datetime, ...]:
+        """Where each local day of the period begins, in UTC, and then `end`: the n-th day is
+        [midnights[n], midnights[n + 1]) (what a database compares its timestamps with)."""
+        return tuple(_midnight(self.first + timedelta(days=n), self.zone).astimezone(UTC)
+                     for n in range((self.last - self.first).days + 2))
+
     def day_of(self, moment: datetime) -> date:
-        """The local day of an instant."""
+        """The local day of an instant (of the period: the day between whose midnights it is)."""
+        if self.holds(moment):
+            return self.first + timedelta(days=bisect_right(self.midnights, moment) - 1)
         return moment.astimezone(ZoneInfo(self.zone)).date()
 
     def holds(self, moment: datetime | None) -> bool:
@@ -164,7 +182,7 @@ def _month(year: int, month: int) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
-# -- the rows the storage hands over ----------------------------------------------------------
+# -- a ticket's history -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class StatusChange:
@@ -288,50 +306,169 @@ def _final_resolution(changes: Sequence[StatusChange]) -> datetime | None:
     return moment
 
 
-# -- the figures ------------------------------------------------------------------------------
+# -- the sums ---------------------------------------------------------------------------------
+
+OPENED, RATINGS, SCORE_TOTAL = "opened", "ratings", "score_total"  # counted figures
+FIRST_RESPONSES, RESOLUTIONS = "first_responses", "resolutions"  # durations
+FIRST_RESPONSE, RESOLUTION = "first_response", "resolution"  # targets
+_MET = {FIRST_RESPONSE: "first_response_met", RESOLUTION: "resolution_met"}
+_DUE = {FIRST_RESPONSE: "first_response_due", RESOLUTION: "resolution_due"}
+
+Pair = tuple[int | None, str | None]  # an agent (None: unassigned) and a queue
+
+
+def microseconds(duration: timedelta) -> int:
+    """A duration as a whole number of microseconds (exact: timedeltas hold no less)."""
+    return duration // _US
+
 
 @dataclass
 class Tally:
-    """Counts and samples of one slice (the desk, an agent, a queue, a day) while counting."""
+    """Counts and samples of one slice while summing: counted figures by name (`OPENED`, the
+    statuses, `RATINGS`, `SCORE_TOTAL`, the targets met and due), the durations in whole
+    microseconds as floats (a year holds hundreds of thousands: floats hold them exactly and
+    sort several times faster than timedeltas, twice as fast as big ints), and the due times
+    of the targets not met (they count once they have passed)."""
 
-    opened: int = 0
-    closed: int = 0
-    declined: int = 0
-    reopened: int = 0
-    first_responses: list[timedelta] = field(default_factory=list)
-    resolutions: list[timedelta] = field(default_factory=list)
-    first_response_met: int = 0
-    first_response_due: int = 0
-    resolution_met: int = 0
-    resolution_due: int = 0
-    scores: list[int] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    durations: dict[str, list[float]] = field(
+        default_factory=lambda: {FIRST_RESPONSES: [], RESOLUTIONS: []})
+    missed: dict[str, list[datetime]] = field(
+        default_factory=lambda: {FIRST_RESPONSE: [], RESOLUTION: []})
 
-    def count(self, status: str) -> None:
-        """One more change into closed, declined or reopened."""
-        if status == CLOSED:
-            self.closed += 1
-        elif status == DECLINED:
-            self.declined += 1
-        elif status == REOPENED:
-            self.reopened += 1
+    def settle(self, now: datetime) -> None:
+        """Count the targets due: those met, and those not met whose due time has passed."""
+        for target, missed in self.missed.items():
+            self.counts[_DUE[target]] = self.counts[_MET[target]] + sum(
+                1 for moment in missed if moment <= now)
+
+    def counts_anything(self) -> bool:
+        """Whether anything counts in it (once settled)."""
+        return any(self.counts.values()) or any(self.durations.values())
+
+    def add(self, other: Tally) -> None:
+        """Add the settled counts and the durations of `other`."""
+        self.counts.update(other.counts)
+        for figure, values in other.durations.items():
+            self.durations[figure] += values
 
     def figures(self) -> Figures:
         """The finished figures of this slice."""
+        counts = self.counts
+        first_responses = sorted(self.durations[FIRST_RESPONSES])
+        resolutions = sorted(self.durations[RESOLUTIONS])
+        ratings = counts[RATINGS]
         return Figures(
-            opened=self.opened, closed=self.closed, declined=self.declined,
-            reopened=self.reopened,
-            first_response_median=_median(self.first_responses),
-            first_response_p90=_nearest_rank(self.first_responses, 90),
-            first_responses=len(self.first_responses),
-            resolution_median=_median(self.resolutions),
-            resolution_p90=_nearest_rank(self.resolutions, 90),
-            resolutions=len(self.resolutions),
-            first_response_met=self.first_response_met,
-            first_response_due=self.first_response_due,
-            resolution_met=self.resolution_met, resolution_due=self.resolution_due,
-            csat=statistics.fmean(self.scores) if self.scores else None,
-            ratings=len(self.scores))
+            opened=counts[OPENED], closed=counts[CLOSED], declined=counts[DECLINED],
+            reopened=counts[REOPENED],
+            first_response_median=_median(first_responses),
+            first_response_p90=_nearest_rank(first_responses, 90),
+            first_responses=len(first_responses),
+            resolution_median=_median(resolutions),
+            resolution_p90=_nearest_rank(resolutions, 90),
+            resolutions=len(resolutions),
+            first_response_met=counts[_MET[FIRST_RESPONSE]],
+            first_response_due=counts[_DUE[FIRST_RESPONSE]],
+            resolution_met=counts[_MET[RESOLUTION]], resolution_due=counts[_DUE[RESOLUTION]],
+            # statistics.fmean of the scores: their exact sum over their count
+            csat=counts[SCORE_TOTAL] / ratings if ratings else None,
+            ratings=ratings)
 
+
+class Sums:
+    """A period's figures summed per local day and per agent and queue: what the storage's
+    GROUP BYs return (or `replay` finds ticket by ticket), and `summarize` reports.
+
+    Every figure is added for a local day, an agent — the ticket's assignee now (for a rating:
+    the agent it rates) — and a queue, the ticket's queue now.
+    """
+
+    def __init__(self, period: Period) -> None:
+        self.first = period.first
+        self.midnights = period.midnights
+        self.days = [Tally() for _ in period.days()]
+        self.pairs: dict[Pair, Tally] = {}
+
+    def count(self, figure: str, day: date,
+              groups: Iterable[tuple[int | None, str | None, int]]) -> None:
+        """`figure` (`OPENED`, a status, `RATINGS`, `SCORE_TOTAL`) on `day`: how many each
+        agent and queue had."""
+        pair, whole = self._pair, 0
+        for agent, queue, amount in groups:
+            pair(agent, queue).counts[figure] += amount
+            whole += amount
+        self._day(day).counts[figure] += whole
+
+    def count_at(self, figure: str, moment: datetime, agent: int | None, queue: str | None,
+                 amount: int = 1) -> None:
+        """One fact of `figure` (`amount` of it) at `moment`, an instant of the period."""
+        self.count(figure, self.day_of(moment), ((agent, queue, amount),))
+
+    def count_days(self, figure: str, days: Iterable[tuple[date, int]]) -> None:
+        """How many of `figure` each day had, whoever and wherever: the days' side only, for
+        a figure whose agents and queues `count_agents` adds."""
+        for day, amount in days:
+            self._day(day).counts[figure] += amount
+
+    def count_agents(self, figure: str,
+                     groups: Iterable[tuple[int | None, str | None, int]]) -> None:
+        """How many of `figure` each agent and queue had over the period (see `count_days`)."""
+        pair = self._pair
+        for agent, queue, amount in groups:
+            pair(agent, queue).counts[figure] += amount
+
+    def durations(self, figure: str, day: date,
+                  groups: Iterable[tuple[int | None, str | None, list[float]]]) -> None:
+        """First-response or resolution times (`FIRST_RESPONSES`, `RESOLUTIONS`) on `day`,
+        of each agent and queue."""
+        pair, whole = self._pair, self._day(day).durations[figure]
+        for agent, queue, values in groups:
+            pair(agent, queue).durations[figure] += values
+            whole += values
+
+    def targets(self, figure: str, day: date,
+                groups: Iterable[tuple[int | None, str | None, int, list[datetime]]]) -> None:
+        """First-response or resolution targets (`FIRST_RESPONSE`, `RESOLUTION`) due on
+        `day`, of each agent and queue: how many were met, and the due times of the others."""
+        pair, whole, met_key = self._pair, self._day(day), _MET[figure]
+        for agent, queue, met, missed in groups:
+            tally = pair(agent, queue)
+            tally.counts[met_key] += met
+            tally.missed[figure] += missed
+            whole.counts[met_key] += met
+            whole.missed[figure] += missed
+
+    def day_of(self, moment: datetime) -> date:
+        """The local day of an instant of the period (between whose midnights it is)."""
+        index = bisect_right(self.midnights, moment) - 1
+        if not 0 <= index < len(self.days):
+            raise ValueError(f"{moment} is not in the period")
+        return self.first + timedelta(days=index)
+
+    def _day(self, day: date) -> Tally:
+        index = (day - self.first).days
+        if not 0 <= index < len(self.days):
+            raise ValueError(f"{day} is not a day of the period")
+        return self.days[index]
+
+    def _pair(self, agent: int | None, queue: str | None) -> Tally:
+        tally = self.pairs.get((agent, queue))
+        if tally is None:
+            tally = self.pairs[agent, queue] = Tally()
+        return tally
+
+
+@dataclass(frozen=True)
+class PeriodRows:
+    """What a period's report is built from."""
+
+    sums: Sums
+    backlog: Mapping[str, int]  # status -> tickets in it at the period's end (any status)
+    deflected_by_day: Mapping[date, int]
+    agent_names: Mapping[int, str] = field(default_factory=dict)  # labels of agent ids
+
+
+# -- the figures ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Figures:
@@ -398,97 +535,52 @@ def _percent(part: int, whole: int) -> float | None:
     return None if whole == 0 else 100.0 * part / whole
 
 
-def _median(values: list[timedelta]) -> timedelta | None:
-    if not values:
+def _median(ordered: list[float]) -> timedelta | None:
+    if not ordered:
         return None
-    ordered = sorted(values)
     middle = len(ordered) // 2
     if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
+        return timedelta(microseconds=int(ordered[middle]))
+    return timedelta(microseconds=int(ordered[middle - 1]) + int(ordered[middle])) / 2
 
 
-def _nearest_rank(values: list[timedelta], percent: int) -> timedelta | None:
-    if not values:
+def _nearest_rank(ordered: list[float], percent: int) -> timedelta | None:
+    if not ordered:
         return None
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(percent * len(ordered) / 100)) - 1]
+    rank = max(1, math.ceil(percent * len(ordered) / 100))
+    return timedelta(microseconds=int(ordered[rank - 1]))
 
 
-class _Slices:
-    """The tallies of the whole desk, each agent, each queue and each day at once."""
-
-    def __init__(self, period: Period) -> None:
-        self.period = period
-        # UTC bounds: comparing datetimes of one tzinfo is the fast path
-        self.start, self.end = period.start.astimezone(UTC), period.end.astimezone(UTC)
-        self.midnights = [_midnight(day, period.zone).astimezone(UTC) for day in period.days()]
-        self.total = Tally()
-        self.agents: dict[str, Tally] = {}
-        self.agent_names: dict[str, str] = {}
-        self.queues: dict[str, Tally] = {}
-        self.days = [Tally() for _ in self.midnights]
-        self._pairs: dict[tuple[int | None, str | None], tuple[Tally, ...]] = {}
-
-    def holds(self, moment: datetime | None) -> bool:
-        """Whether an instant lies in the period."""
-        return moment is not None and self.start <= moment < self.end
-
-    def at(self, moment: datetime, agent: int | None, queue: str | None) -> list[Tally]:
-        """The tallies a fact of `agent` and `queue` at `moment` (in the period) counts in."""
-        pair = self._pairs.get((agent, queue))
-        if pair is None:
-            tallies = [self.total, self.agents.setdefault(
-                NOBODY if agent is None else str(agent), Tally())]
-            if queue is not None:
-                tallies.append(self.queues.setdefault(queue, Tally()))
-            pair = self._pairs[agent, queue] = tuple(tallies)
-        return [*pair, self.days[bisect_right(self.midnights, moment) - 1]]
-
-    def of(self, ticket: TicketFacts, moment: datetime) -> list[Tally]:
-        """The tallies a fact about `ticket` at `moment` (in the period) counts in."""
-        return self.at(moment, ticket.assignee_id, ticket.queue)
-
-
-def build_report(period: Period, tickets: Iterable[TicketFacts],
-                 ratings: Iterable[RatingFacts], deflections: Iterable[datetime],
-                 calendar_for: Callable[[str], BusinessCalendar], now: datetime,
-                 agent_names: dict[int, str] | None = None) -> Report:
-    """The period's figures (see the module's docstring for what counts where).
-
-    `tickets` must hold every ticket with anything in the period — opened, a status change,
-    a first response or a due time in it, or open at its end — each with all its changes.
-    """
-    slices = _Slices(period)
-    backlog: Counter[str] = Counter()
-    for ticket in tickets:
-        _count_ticket(slices, ticket, calendar_for(ticket.sla_level), now)
-        if ticket.assignee_id is not None and ticket.assignee_name:
-            slices.agent_names[str(ticket.assignee_id)] = ticket.assignee_name
-        status = ticket.status_at(slices.end)
-        if status is not None and status not in FINISHED:
-            backlog[status] += 1
-    for rating in ratings:
-        if slices.holds(rating.at):
-            for tally in slices.at(rating.at, rating.agent_id, rating.queue):
-                tally.scores.append(rating.score)
-    deflected_by_day: Counter[date] = Counter(
-        period.day_of(moment) for moment in deflections if slices.holds(moment))
-    names = {str(agent): name for agent, name in (agent_names or {}).items()}
-    names.update(slices.agent_names)
+def summarize(rows: PeriodRows, period: Period, now: datetime) -> Report:
+    """The period's figures from its rows (see the module's docstring for what counts where)."""
+    sums = rows.sums
+    total, agents, queues = Tally(), dict[str, Tally](), dict[str, Tally]()
+    for tally in sums.days:
+        tally.settle(now)
+    for (agent, queue), pair in sums.pairs.items():
+        pair.settle(now)
+        if not pair.counts_anything():  # only targets not due yet
+            continue
+        for values in pair.durations.values():
+            values.sort()  # sorted runs: the merges below are cheap
+        total.add(pair)
+        agents.setdefault(NOBODY if agent is None else str(agent), Tally()).add(pair)
+        if queue is not None:
+            queues.setdefault(queue, Tally()).add(pair)
+    names = {str(agent): name for agent, name in rows.agent_names.items()}
     return Report(
-        period=period, total=slices.total.figures(),
-        deflected=sum(deflected_by_day.values()),
-        backlog={status.value: backlog[status.value] for status in Status
-                 if backlog[status.value]},
+        period=period, total=total.figures(),
+        deflected=sum(rows.deflected_by_day.values()),
+        backlog={status.value: count for status in Status
+                 if status.value not in FINISHED and (count := rows.backlog.get(status.value))},
         by_agent=tuple(Slice(key, names.get(key, key), tally.figures())
-                       for key, tally in sorted(slices.agents.items(),
+                       for key, tally in sorted(agents.items(),
                                                 key=lambda item: _agent_order(item, names))),
         by_queue=tuple(Slice(key, key, tally.figures())
-                       for key, tally in sorted(slices.queues.items())),
-        by_day=tuple((day, tally.figures()) for day, tally in zip(period.days(), slices.days,
+                       for key, tally in sorted(queues.items())),
+        by_day=tuple((day, tally.figures()) for day, tally in zip(period.days(), sums.days,
                                                                   strict=True)),
-        deflected_by_day=dict(deflected_by_day))
+        deflected_by_day={day: count for day, count in rows.deflected_by_day.items() if count})
 
 
 def _agent_order(item: tuple[str, Tally], names: dict[str, str]) -> tuple[bool, str]:
@@ -496,49 +588,90 @@ def _agent_order(item: tuple[str, Tally], names: dict[str, str]) -> tuple[bool, 
     return key == NOBODY, names.get(key, key).casefold()
 
 
-def _count_ticket(slices: _Slices, ticket: TicketFacts, calendar: BusinessCalendar,
-                  now: datetime) -> None:
-    holds = slices.holds
+# -- the same sums replayed from whole histories ----------------------------------------------
+
+def replay(period: Period, tickets: Iterable[TicketFacts], ratings: Iterable[RatingFacts],
+           deflections: Iterable[datetime], calendar_for: Callable[[str], BusinessCalendar],
+           agent_names: Mapping[int, str] | None = None) -> PeriodRows:
+    """The period's rows from whole histories, every ticket measured again: what the storage's
+    sums of the stored measures must equal (slow for a big period; tests and checks).
+
+    `tickets` must hold every ticket with anything in the period — opened, a status change,
+    a first response or a due time in it, or open at its end — each with all its changes.
+    An agent's label is the name on the newest ticket (by number) opened for them in the
+    period, else the one in `agent_names`.
+    """
+    sums = Sums(period)
+    backlog: Counter[str] = Counter()
+    newest: dict[int, tuple[int, str | None]] = {}
+    for ticket in tickets:
+        _replay_ticket(period, ticket, calendar_for(ticket.sla_level), sums)
+        agent = ticket.assignee_id
+        if period.holds(ticket.created_at) and agent is not None \
+                and newest.get(agent, (-1, None))[0] < ticket.number:
+            newest[agent] = ticket.number, ticket.assignee_name
+        status = ticket.status_at(period.end)
+        if status is not None:
+            backlog[status] += 1
+    for rating in ratings:
+        if period.holds(rating.at):
+            sums.count_at(RATINGS, rating.at, rating.agent_id, rating.queue)
+            sums.count_at(SCORE_TOTAL, rating.at, rating.agent_id, rating.queue, rating.score)
+    deflected = Counter(sums.day_of(moment) for moment in deflections if period.holds(moment))
+    names = dict(agent_names or {})
+    names.update({agent: name for agent, (_, name) in newest.items() if name})
+    return PeriodRows(sums, dict(backlog), dict(deflected), names)
+
+
+def _replay_ticket(period: Period, ticket: TicketFacts, calendar: BusinessCalendar,
+                   sums: Sums) -> None:
+    """Add what `ticket` has in the period to `sums`."""
+    holds, day_of = period.holds, sums.day_of
+    agent, queue = ticket.assignee_id, ticket.queue
     if holds(ticket.created_at):
-        for tally in slices.of(ticket, ticket.created_at):
-            tally.opened += 1
+        sums.count_at(OPENED, ticket.created_at, agent, queue)
     for change in ticket.changes:
         if change.new in COUNTED and holds(change.at):
-            for tally in slices.of(ticket, change.at):
-                tally.count(change.new)
-    fr_due, res_due = ticket.first_response_due, ticket.resolution_due
-    wanted = (holds(ticket.first_response_at) or holds(fr_due) or holds(res_due)
-              or (ticket.changes and ticket.changes[-1].new == CLOSED
-                  and holds(ticket.changes[-1].at)))
-    if not wanted:
-        return
+            sums.count_at(change.new, change.at, agent, queue)
     measures = measure(ticket, calendar)
-    if measures.first_response is not None and holds(ticket.first_response_at):
-        assert ticket.first_response_at is not None
-        for tally in slices.of(ticket, ticket.first_response_at):
-            tally.first_responses.append(measures.first_response)
+    if measures.first_response is not None and ticket.first_response_at is not None \
+            and holds(ticket.first_response_at):
+        sums.durations(FIRST_RESPONSES, day_of(ticket.first_response_at),
+                       [(agent, queue, [float(microseconds(measures.first_response))])])
     if (measures.resolution is not None and measures.final_close_at is not None
             and holds(measures.final_close_at)):
-        for tally in slices.of(ticket, measures.final_close_at):
-            tally.resolutions.append(measures.resolution)
-    if fr_due is not None and holds(fr_due):
-        met = measures.first_answer_at is not None and measures.first_answer_at <= fr_due
-        if met or fr_due <= now:
-            for tally in slices.of(ticket, fr_due):
-                tally.first_response_due += 1
-                tally.first_response_met += int(met)
-    if res_due is not None and holds(res_due) and ticket.status != DECLINED:
-        met = measures.resolved_at is not None and measures.resolved_at <= res_due
-        if met or res_due <= now:
-            for tally in slices.of(ticket, res_due):
-                tally.resolution_due += 1
-                tally.resolution_met += int(met)
+        sums.durations(RESOLUTIONS, day_of(measures.final_close_at),
+                       [(agent, queue, [float(microseconds(measures.resolution))])])
+    due = ticket.first_response_due
+    if due is not None and holds(due):
+        met = measures.first_answer_at is not None and measures.first_answer_at <= due
+        sums.targets(FIRST_RESPONSE, day_of(due), [(agent, queue, int(met), [] if met else [due])])
+    due = ticket.resolution_due
+    if due is not None and holds(due) and ticket.status != DECLINED:
+        met = measures.resolved_at is not None and measures.resolved_at <= due
+        sums.targets(RESOLUTION, day_of(due), [(agent, queue, int(met), [] if met else [due])])
+
+
+def build_report(period: Period, tickets: Iterable[TicketFacts],
+                 ratings: Iterable[RatingFacts], deflections: Iterable[datetime],
+                 calendar_for: Callable[[str], BusinessCalendar], now: datetime,
+                 agent_names: dict[int, str] | None = None) -> Report:
+    """The period's report replayed from whole histories (see `replay`)."""
+    return summarize(replay(period, tickets, ratings, deflections, calendar_for, agent_names),
+                     period, now)
 
 
 # -- from the storage to the report -----------------------------------------------------------
 
 class ReportSource(Protocol):
-    """Where the rows of a period come from (the storage implements it)."""
+    """Where a period's rows come from: the storage sums up the measures it keeps with each
+    ticket (taken when they became known, with the calendar of the ticket's SLA level)."""
+
+    async def period_rows(self, period: Period) -> PeriodRows: ...
+
+
+class HistorySource(Protocol):
+    """Whole histories of the tickets a period touches (the storage implements it too)."""
 
     async def tickets(self, start: datetime, end: datetime) -> list[TicketFacts]: ...
     async def ratings(self, start: datetime, end: datetime) -> list[RatingFacts]: ...
@@ -553,30 +686,29 @@ def calendars_of(policy: Policy) -> Callable[[str], BusinessCalendar]:
     return lambda key: known.get(key, always)
 
 
-@dataclass(frozen=True)
-class PeriodRows:
-    """The rows a period's report is built from."""
-
-    tickets: list[TicketFacts]
-    ratings: list[RatingFacts]
-    deflections: list[datetime]
-    agent_names: dict[int, str] = field(default_factory=dict)
-
-
 async def fetch_rows(source: ReportSource, period: Period) -> PeriodRows:
     """Read the period's rows from `source`."""
-    start, end = period.start, period.end
-    return PeriodRows(await source.tickets(start, end), await source.ratings(start, end),
-                      await source.deflections(start, end), await source.agent_names())
+    return await source.period_rows(period)
 
 
 def report_from(rows: PeriodRows, policy: Policy, period: Period, now: datetime) -> Report:
-    """The report of a period from its rows (CPU only: may run in a worker thread)."""
-    return build_report(period, rows.tickets, rows.ratings, rows.deflections,
-                        calendars_of(policy), now, rows.agent_names)
+    """The report of a period from its rows (CPU only: may run in a worker thread). The
+    `policy` is not consulted: its calendars measured the tickets when they were stored."""
+    return summarize(rows, period, now)
 
 
 async def compile_report(source: ReportSource, policy: Policy, period: Period,
                          now: datetime) -> Report:
     """Fetch the period's rows from `source` and build its report."""
     return report_from(await fetch_rows(source, period), policy, period, now)
+
+
+async def replay_report(source: HistorySource, policy: Policy, period: Period,
+                        now: datetime) -> Report:
+    """The period's report replayed from whole histories with `policy`'s calendars: a check
+    of the stored measures (slow: a year takes many seconds)."""
+    start, end = period.start, period.end
+    rows = replay(period, await source.tickets(start, end), await source.ratings(start, end),
+                  await source.deflections(start, end), calendars_of(policy),
+                  await source.agent_names())
+    return summarize(rows, period, now)

@@ -111,10 +111,9 @@ class TicketRow(Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     assignee_id: Mapped[int | None] = mapped_column(BigInteger)
     assignee_name: Mapped[str | None] = mapped_column(String(256))
-    # the reports select a period's tickets by these (storage/report_queries.py)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
-    resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -128,7 +127,27 @@ class TicketRow(Base):
     credentials_seen: Mapped[bool] = mapped_column(Boolean, default=False)
     supervisor_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     description: Mapped[str] = mapped_column(Text, default="")
-    __table_args__ = (Index("ix_tickets_closed_created", "closed_at", "created_at"),)
+    # the ticket's measures (`domain.reports.measure`), taken by TicketRepository whenever a
+    # status change or the first response is stored; the reports sum them up
+    first_response_us: Mapped[int | None] = mapped_column(BigInteger)  # business microseconds
+    first_answer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    final_resolution_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_us: Mapped[int | None] = mapped_column(BigInteger)
+    final_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        Index("ix_tickets_closed_created", "closed_at", "created_at"),
+        # the reports sum up the tickets of each moment by day, agent and queue from these
+        # alone, without reading the table (storage/report_queries.py)
+        Index("ix_tickets_opened", "created_at", "assignee_id", "queue", "number"),
+        Index("ix_tickets_first_responses", "first_response_at", "assignee_id", "queue",
+              "first_response_us"),
+        Index("ix_tickets_final_closes", "final_close_at", "assignee_id", "queue",
+              "resolution_us"),
+        Index("ix_tickets_first_response_targets", "first_response_due", "assignee_id",
+              "queue", "first_answer_at"),
+        Index("ix_tickets_resolution_targets", "resolution_due", "assignee_id", "queue",
+              "status", "final_resolution_at"),
+    )
 
 
 class EventRow(Base):
@@ -136,7 +155,7 @@ class EventRow(Base):
 
     __tablename__ = "ticket_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     kind: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     actor_kind: Mapped[str] = mapped_column(String(16))
@@ -145,6 +164,12 @@ class EventRow(Base):
     old: Mapped[str | None] = mapped_column(String(256))
     new: Mapped[str | None] = mapped_column(String(256))
     detail: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        # a ticket's history, or its events of a kind: its status changes, its closes
+        Index("ix_ticket_events_ticket", "ticket_id", "kind", "new", "at"),
+        # the reports count a period's closes, declines and reopens (report_queries.py)
+        Index("ix_ticket_events_new_kind_at", "new", "kind", "at", "ticket_id"),
+    )
 
 
 class RatingRow(Base):
@@ -155,7 +180,9 @@ class RatingRow(Base):
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
     agent_id: Mapped[int | None] = mapped_column(BigInteger)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the reports sum a period's ratings from it alone (storage/report_queries.py)
+    __table_args__ = (Index("ix_ratings_given", "at", "agent_id", "score", "ticket_id"),)
 
 
 class TopicRow(Base):

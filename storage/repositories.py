@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from domain.calendar import BusinessCalendar
 from domain.clients import Client, Contract
 from domain.outgoing import Outgoing
+from domain.reports import StatusChange, TicketFacts, measure
 from domain.tickets import Actor, Status, Ticket, TicketEvent
 from domain.timers import TimerState, reconcile
 from storage.models import (
@@ -26,6 +28,7 @@ from storage.models import (
     TicketRow,
     TimerRow,
 )
+from storage.report_queries import measured_columns
 
 _TICKET_FIELDS = (
     "number", "client_id", "subject", "request_type", "queue", "priority", "sla_level",
@@ -39,6 +42,7 @@ _TICKET_FIELDS = (
 # Statements of the relay's hot path, built once (building one costs more than running it).
 _PUT_OUTGOING = insert(OutboxRow)
 _CLIENT_BY_TELEGRAM = select(ClientRow).where(ClientRow.telegram_user_id == bindparam("user_id"))
+
 
 class ClientRepository:
     """Clients, found by desk id or by their Telegram account."""
@@ -173,10 +177,17 @@ def _contract(row: ContractRow) -> Contract:
 
 
 class TicketRepository:
-    """Tickets and their history."""
+    """Tickets and their history, and the measures the reports sum up.
 
-    def __init__(self, session: AsyncSession) -> None:
+    `calendars` gives the business calendar of an SLA level (`domain.reports.calendars_of`):
+    a ticket's measures are taken with it whenever a status change or the first response is
+    stored.
+    """
+
+    def __init__(self, session: AsyncSession,
+                 calendars: Callable[[str], BusinessCalendar]) -> None:
         self.session = session
+        self.calendars = calendars
         self._ids: dict[int, int] = {}
         self._rows: dict[int, TicketRow] = {}  # loaded in this unit of work, by number
 
@@ -194,7 +205,10 @@ class TicketRepository:
         self.session.add(row)
         await self.session.flush()
         self._ids[ticket.number] = row.id
+        remeasure = _changes_measures(ticket) or ticket.first_response_at is not None
         await self._store_events(row.id, ticket)
+        if remeasure:
+            await self._measure(row)
 
     async def get(self, number: int) -> Ticket | None:
         """The ticket with this number."""
@@ -220,8 +234,13 @@ class TicketRepository:
             row = await self.session.get(TicketRow, await self.id_of(ticket.number))
         if row is None:
             raise LookupError(ticket.number)
+        remeasure = _changes_measures(ticket) or (
+            (row.created_at, row.first_response_at, row.sla_level)
+            != (ticket.created_at, ticket.first_response_at, ticket.sla_level))
         self._fill(row, ticket)
         await self._store_events(row.id, ticket)
+        if remeasure:
+            await self._measure(row)
         await self.session.flush()
 
     async def of_client(self, client_id: int, open_only: bool = False) -> list[Ticket]:
@@ -301,6 +320,26 @@ class TicketRepository:
                 new=event.new, detail=event.detail))
         ticket.events.clear()
         await self.session.flush()
+
+    async def _measure(self, row: TicketRow) -> None:
+        """Take the ticket's measures again from its whole status history."""
+        result = await self.session.execute(
+            select(EventRow.at, EventRow.old, EventRow.new)
+            .where(EventRow.ticket_id == row.id, EventRow.kind == "status")
+            .order_by(EventRow.id))
+        facts = TicketFacts(row.number, row.queue, row.sla_level, row.assignee_id,
+                            row.assignee_name, row.created_at, row.first_response_at,
+                            changes=tuple(StatusChange(at, old, new or "")
+                                          for at, old, new in result))
+        for name, value in measured_columns(measure(facts, self.calendars(row.sla_level))
+                                            ).items():
+            setattr(row, name, value)
+
+
+def _changes_measures(ticket: Ticket) -> bool:
+    """Whether the ticket's new events may change its measures (`measure` reads the
+    registration, the first response and the status changes)."""
+    return any(event.kind in ("status", "first_response") for event in ticket.events)
 
 
 class OutboxRepository:
