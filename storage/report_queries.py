@@ -347,9 +347,8 @@ _REOPENS = EventRow.__table__.alias("reopens")
 
 def undone_closes(start: datetime, end: datetime) -> Select:  # type: ignore[type-arg]
     """How many closes in [start, end) a reopen undid, by agent and queue: a ticket's closes
-    in the period but its final one. Only a ticket reopened since `start` can have one: its
-    closes are read by ``ix_ticket_events_ticket`` (`_Unindexed` keeps SQLite from ranging
-    over every close of the period instead)."""
+    in the period but its final one. Only a ticket reopened since `start` can have one, and
+    those are few: their closes are read by ``ix_ticket_events_ticket``."""
     reopened_since = (select(_REOPENS.c.ticket_id)
                       .where(_REOPENS.c.new == REOPENED, _REOPENS.c.kind == "status",
                              _REOPENS.c.at >= start))
