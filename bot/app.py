@@ -78,13 +78,13 @@ class App:
     clock: Clock
 
 
-async def prepare_database(engine: AsyncEngine, url: str) -> None:
+async def prepare_database(engine: AsyncEngine, url: str, policy: Policy | None = None) -> None:
     """SQLite files upgrade themselves; PostgreSQL must be upgraded by the operator."""
     if await schema_is_current(engine):
         return
     if url.startswith("sqlite"):
         log.info("upgrading the SQLite schema")
-        await upgrade(engine)
+        await upgrade(engine, policy=policy)
         return
     raise ConfigError("the database schema is out of date: run `frontdesk db upgrade` first")
 
@@ -115,7 +115,7 @@ async def build_app(settings: Settings, policy: Policy, clock: Clock | None = No
     report_engine = (make_engine(settings.database_url, readonly=True)
                      if settings.database_url.startswith("sqlite") else None)
     try:
-        await prepare_database(engine, settings.database_url)
+        await prepare_database(engine, settings.database_url, policy)
         uow_factory = UnitOfWorkFactory(
             make_sessionmaker(engine), calendars_of(policy),
             report_sessions=None if report_engine is None else make_sessionmaker(report_engine))

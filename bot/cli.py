@@ -86,7 +86,8 @@ async def _db(action: str) -> int:
     engine = make_engine(url, background=True)  # next to a running bot: wait for it
     try:
         if action == "upgrade":
-            await upgrade(engine)
+            path, explicit = load_config_path(os.environ)
+            await upgrade(engine, policy=load_policy(path, explicit=explicit))
             print("frontdesk: the database schema is up to date")
             return 0
         current = await schema_is_current(engine)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession
 
+from domain.policy import Policy
 from storage import sqlite_driver
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -80,9 +81,11 @@ def alembic_config() -> Config:
     return config
 
 
-def _upgrade(connection: Connection, revision: str) -> None:
+def _upgrade(connection: Connection, revision: str, policy: Policy | None) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
+    if policy is not None:  # migrations that measure tickets use the desk's own calendars
+        config.attributes["policy"] = policy
     command.upgrade(config, revision)
 
 
@@ -95,10 +98,12 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema up to `revision`."""
+async def upgrade(engine: AsyncEngine, revision: str = "head",
+                  policy: Policy | None = None) -> None:
+    """Bring the schema up to `revision` (with the desk's `policy`, if known: a migration that
+    measures the tickets stored before takes the SLA levels' calendars from it)."""
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade, revision)
+        await connection.run_sync(_upgrade, revision, policy)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

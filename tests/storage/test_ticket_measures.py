@@ -3,13 +3,15 @@ migration 0002 for the tickets stored before it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from alembic import command
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.policy import default_policy
+from domain.policy import CalendarSpec, default_policy
 from domain.reports import Period, compile_report, replay_report
 from domain.tickets import Actor, Status, Ticket
 from storage.engine import (
@@ -162,3 +164,33 @@ async def test_migration_0002_goes_down_and_up_again(database_url: str) -> None:
         assert await current_revision(engine) == head_revision()
     finally:
         await engine.dispose()
+
+
+
+async def test_migration_0002_measures_with_the_calendars_of_the_desk_it_is_given(
+        tmp_path: Path) -> None:
+    """`frontdesk db upgrade` and `frontdesk run` hand over the configured policy: a desk whose
+    standard level works around the clock has its old tickets measured around the clock."""
+    always = replace(default_policy(), sla_levels=tuple(
+        replace(level, calendar=CalendarSpec()) for level in default_policy().sla_levels))
+    measured = {}
+    for name, policy in (("office hours", None), ("around the clock", always)):
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / name}.sqlite3")
+        try:
+            await upgrade(engine, "0001")
+            async with engine.begin() as connection:
+                await connection.execute(insert(ClientRow).values(
+                    id=1, telegram_user_id=501, name="Carol", created_at=utc(1, 0)))
+                # Friday 17:00 Moscow, answered Monday 10:00 Moscow
+                await connection.execute(insert(TicketRow), [
+                    ticket_row(1, "standard", utc(9, 14), "in_progress", utc(12, 7))])
+                await connection.execute(insert(EventRow),
+                                         status_rows(1, (utc(12, 7), "in_progress")))
+            await upgrade(engine, policy=policy)
+            measured[name] = (await measures_of(engine, 1))[0]
+        finally:
+            await engine.dispose()
+
+    microsecond = timedelta(microseconds=1)
+    assert measured["office hours"] == 2 * H // microsecond  # Friday 17-18, Monday 9-10
+    assert measured["around the clock"] == 65 * H // microsecond
