@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -52,8 +52,6 @@ _NOTHING = object()  # an empty lane
 MAX_BACKOFF = 300.0
 COALESCE_LIMIT = 3500  # characters of merged client texts in one staff message
 
-
-T = TypeVar("T")
 
 # The statements of every send, built once (building one costs more than running it).
 _LANE_HEAD = (select(OutboxRow.id, OutboxRow.payload, OutboxRow.attempts, OutboxRow.not_before,
@@ -120,10 +118,11 @@ class _Ledger:
             try:
                 results = await self._together(batch)
             except Exception as error:
-                if not is_transient(error) and len(batch) > 1:
-                    self._asked = [*(_Ask(ask.step, ask.future, -1.0) for ask in batch),
-                                   *self._asked]  # each alone now (deadline -1 marks it)
-                    await self._alone()
+                if not is_transient(error):
+                    if len(batch) > 1:
+                        await self._alone(batch)  # find the one at fault
+                    elif not batch[0].future.done():
+                        batch[0].future.set_exception(error)
                     continue
                 self._fail_or_keep(batch, error)
                 await asyncio.sleep(pause)
@@ -134,17 +133,15 @@ class _Ledger:
                 if not ask.future.done():
                     ask.future.set_result(result)
 
-    async def _alone(self) -> None:
-        """Run the asks marked to go alone, each in its own transaction."""
-        alone = [ask for ask in self._asked if ask.deadline < 0]
-        self._asked = [ask for ask in self._asked if ask.deadline >= 0]
-        loop = asyncio.get_running_loop()
-        for ask in alone:
+    async def _alone(self, batch: list[_Ask]) -> None:
+        """Run each ask of a batch that failed for good in its own transaction, so that only
+        the one at fault fails."""
+        for ask in batch:
             try:
                 (result,) = await self._together([ask])
             except Exception as error:
-                if is_transient(error):  # tried again with the others, a while
-                    self._asked.append(_Ask(ask.step, ask.future, loop.time() + 5.0))
+                if is_transient(error):  # tried again with the others, within its patience
+                    self._asked.append(ask)
                 elif not ask.future.done():
                     ask.future.set_exception(error)
             else:

@@ -72,3 +72,18 @@ async def test_a_database_that_stays_away_fails_the_step_after_its_patience(
     with pytest.raises(ConnectionResetError):
         await ledger.write(unlucky, 0.3)
     assert tries >= 2  # tried again while its patience lasted
+
+
+async def test_a_step_that_fails_for_good_on_its_own_is_not_tried_again(
+        uow_factory: UnitOfWorkFactory) -> None:
+    ledger = _Ledger(uow_factory)
+    tries = 0
+
+    async def broken(uow: SqlUnitOfWork) -> None:
+        nonlocal tries
+        tries += 1
+        raise ValueError("a bug")
+
+    with pytest.raises(ValueError):
+        await asyncio.wait_for(ledger.write(broken, 600.0), 5.0)
+    assert tries == 1
