@@ -18,15 +18,16 @@ from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNot
 from domain.tickets import Ticket
 from handlers import keyboards_client as kb
 from handlers.callbacks import LangCb, TicketCb
+from handlers.filters import OnLoop, PrivateChat
 from handlers.intake import greet
 from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
 from handlers.texts import status_title
 
 router = Router(name="client")
-router.message.filter(F.chat.type == "private")
-router.edited_message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
+router.message.filter(PrivateChat())
+router.edited_message.filter(PrivateChat())
+router.callback_query.filter(PrivateChat())
 
 MENTION = re.compile(r"^\s*#(\d{1,9})\b")
 NUMBER = re.compile(r"#(\d{1,9})\b")
@@ -107,7 +108,7 @@ async def one_ticket(message: Message, command: CommandObject, client: Client, d
     )), reply_markup=kb.ticket_actions(ticket.number) if ticket.status.is_open else None)
 
 
-@router.message(StateFilter(None), ~F.text.startswith("/"))
+@router.message(StateFilter(None), OnLoop(~F.text.startswith("/")))
 async def follow_up(message: Message, state: FSMContext, client: Client, desk: Desk,
                     uow: HandlerUnitOfWork) -> None:
     """A client's message outside the intake goes into the right ticket's topic."""
@@ -256,7 +257,7 @@ async def rating(query: CallbackQuery, callback_data: TicketCb, state: FSMContex
                                          "comment, or /cancel to skip."))
 
 
-@router.message(RatingComment.waiting, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(RatingComment.waiting), OnLoop(F.text & ~F.text.startswith("/")))
 async def rating_comment(message: Message, state: FSMContext, client: Client, desk: Desk,
                          uow: HandlerUnitOfWork) -> None:
     """The comment after a low rating."""

@@ -1,9 +1,17 @@
-"""Router-level filters that tell the two sides apart."""
+"""Filters that tell the two sides apart, and magic filters checked on the event loop.
+
+aiogram runs a plain (synchronous) filter such as `F.text` in a worker thread; on this path
+that hop costs more than the check itself, several times per update. Every filter here is a
+coroutine, so aiogram awaits it on the loop (tests/unit/test_filters.py keeps it that way).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram.filters import Filter
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, TelegramObject
+from magic_filter import MagicFilter
 
 
 class StaffChat(Filter):
@@ -13,3 +21,22 @@ class StaffChat(Filter):
                        staff_chats: frozenset[int]) -> bool:
         message = event.message if isinstance(event, CallbackQuery) else event
         return message is not None and message.chat.id in staff_chats
+
+
+class PrivateChat(Filter):
+    """The event happens in a private chat with the bot (a client's side)."""
+
+    async def __call__(self, event: Message | CallbackQuery) -> bool:
+        message = event.message if isinstance(event, CallbackQuery) else event
+        return message is not None and message.chat.type == "private"
+
+
+class OnLoop(Filter):
+    """A magic filter (`OnLoop(F.text)`), resolved on the event loop instead of a thread."""
+
+    def __init__(self, magic: MagicFilter) -> None:
+        self.magic = magic
+
+    async def __call__(self, event: TelegramObject) -> bool | dict[str, Any]:
+        result = self.magic.resolve(event)
+        return result if isinstance(result, dict) else bool(result)

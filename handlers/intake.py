@@ -19,12 +19,13 @@ from domain.errors import ExpiredContract, UnknownContract
 from domain.policy import Policy
 from handlers import keyboards_client as kb
 from handlers.callbacks import IntakeCb
+from handlers.filters import OnLoop, PrivateChat
 from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
 
 router = Router(name="intake")
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
+router.message.filter(PrivateChat())
+router.callback_query.filter(PrivateChat())
 
 
 class Intake(StatesGroup):
@@ -127,7 +128,8 @@ async def cancel_button(query: CallbackQuery, callback_data: IntakeCb,
         await query.message.answer(_("Cancelled."), reply_markup=kb.start())
 
 
-@router.callback_query(IntakeCb.filter(F.action == "usecontract"), Intake.contract_confirm)
+@router.callback_query(IntakeCb.filter(F.action == "usecontract"),
+                       StateFilter(Intake.contract_confirm))
 async def use_remembered(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                          client: Client, desk: Desk, uow: HandlerUnitOfWork) -> None:
     """The client confirms the contract they proved before."""
@@ -138,7 +140,8 @@ async def use_remembered(query: CallbackQuery, callback_data: IntakeCb, state: F
                           client.contract_number or "")
 
 
-@router.callback_query(IntakeCb.filter(F.action == "othercontract"), Intake.contract_confirm)
+@router.callback_query(IntakeCb.filter(F.action == "othercontract"),
+                       StateFilter(Intake.contract_confirm))
 async def other_contract(query: CallbackQuery, callback_data: IntakeCb,
                          state: FSMContext) -> None:
     """The client wants to give another contract."""
@@ -147,7 +150,7 @@ async def other_contract(query: CallbackQuery, callback_data: IntakeCb,
         await ask_contract(query.message, state, data["intake"])
 
 
-@router.message(Intake.contract, F.text)
+@router.message(StateFilter(Intake.contract), OnLoop(F.text))
 async def contract_given(message: Message, state: FSMContext, client: Client, desk: Desk,
                          uow: HandlerUnitOfWork) -> None:
     """Check a contract number or license key against the registry."""
@@ -185,7 +188,7 @@ async def accept_contract(message: Message, state: FSMContext, desk: Desk, uow: 
     await next_step(message, state, desk.policy, client, "contract")
 
 
-@router.callback_query(IntakeCb.filter(F.action == "nocontract"), Intake.contract)
+@router.callback_query(IntakeCb.filter(F.action == "nocontract"), StateFilter(Intake.contract))
 async def without_contract(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                            client: Client, policy: Policy) -> None:
     """Go on without a contract, at the lowest SLA level (if the desk allows it)."""
@@ -246,7 +249,7 @@ async def ask(message: Message, state: FSMContext, policy: Policy, client: Clien
             reply_markup=kb.description_done(intake))
 
 
-@router.callback_query(IntakeCb.filter(F.action == "type"), Intake.request_type)
+@router.callback_query(IntakeCb.filter(F.action == "type"), StateFilter(Intake.request_type))
 async def type_chosen(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                       client: Client, policy: Policy) -> None:
     """A request type was picked."""
@@ -259,7 +262,8 @@ async def type_chosen(query: CallbackQuery, callback_data: IntakeCb, state: FSMC
     await next_step(query.message, state, policy, client, "type")
 
 
-@router.callback_query(IntakeCb.filter(F.action.in_({"prio", "special"})), Intake.priority)
+@router.callback_query(IntakeCb.filter(F.action.in_({"prio", "special"})),
+                       StateFilter(Intake.priority))
 async def priority_chosen(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                           client: Client, policy: Policy) -> None:
     """A priority (or the special request) was picked."""
@@ -277,7 +281,7 @@ async def priority_chosen(query: CallbackQuery, callback_data: IntakeCb, state: 
     await next_step(query.message, state, policy, client, "prio")
 
 
-@router.message(Intake.subject, F.text)
+@router.message(StateFilter(Intake.subject), OnLoop(F.text))
 async def subject_given(message: Message, state: FSMContext, client: Client,
                         policy: Policy) -> None:
     """The subject: one line, not too long."""
@@ -294,7 +298,7 @@ async def subject_given(message: Message, state: FSMContext, client: Client,
     await next_step(message, state, policy, client, "subject")
 
 
-@router.message(Intake.description)
+@router.message(StateFilter(Intake.description))
 async def description_part(message: Message, state: FSMContext) -> None:
     """Collect one message of the description (albums are kept together)."""
     data = await state.get_data()
@@ -314,7 +318,7 @@ async def description_part(message: Message, state: FSMContext) -> None:
             count=len(parts)), reply_markup=kb.description_done(data.get("intake", "")))
 
 
-@router.callback_query(IntakeCb.filter(F.action == "done"), Intake.description)
+@router.callback_query(IntakeCb.filter(F.action == "done"), StateFilter(Intake.description))
 async def description_done(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                            client: Client, policy: Policy) -> None:
     """Done with the description: known answers first, then the summary."""
@@ -338,7 +342,7 @@ async def description_done(query: CallbackQuery, callback_data: IntakeCb, state:
     await show_summary(query.message, state, policy, client)
 
 
-@router.callback_query(IntakeCb.filter(F.action == "faqyes"), Intake.faq)
+@router.callback_query(IntakeCb.filter(F.action == "faqyes"), StateFilter(Intake.faq))
 async def faq_solved(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                      client: Client, policy: Policy, uow: HandlerUnitOfWork, desk: Desk) -> None:
     """A known answer solved it: no ticket, counted as deflected."""
@@ -389,7 +393,7 @@ async def show_summary(message: Message, state: FSMContext, policy: Policy,
     await message.answer("\n".join(lines), reply_markup=kb.summary(data["intake"]))
 
 
-@router.callback_query(IntakeCb.filter(F.action == "edit"), Intake.summary)
+@router.callback_query(IntakeCb.filter(F.action == "edit"), StateFilter(Intake.summary))
 async def edit(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext) -> None:
     """Which field to edit."""
     data = await _current(query, callback_data, state)
@@ -398,7 +402,7 @@ async def edit(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext)
                                    reply_markup=kb.edit_fields(data["intake"]))
 
 
-@router.callback_query(IntakeCb.filter(F.action == "editf"), Intake.summary)
+@router.callback_query(IntakeCb.filter(F.action == "editf"), StateFilter(Intake.summary))
 async def edit_field(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                      client: Client, policy: Policy) -> None:
     """Go back to one step; afterwards the summary shows again."""
@@ -411,7 +415,7 @@ async def edit_field(query: CallbackQuery, callback_data: IntakeCb, state: FSMCo
     await ask(query.message, state, policy, client, callback_data.value)
 
 
-@router.callback_query(IntakeCb.filter(F.action == "confirm"), Intake.summary)
+@router.callback_query(IntakeCb.filter(F.action == "confirm"), StateFilter(Intake.summary))
 async def confirm(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                   client: Client, desk: Desk, uow: HandlerUnitOfWork) -> None:
     """Register the ticket; the acknowledgement goes out through the outbox."""
@@ -446,7 +450,7 @@ async def button_expected(message: Message) -> None:
     await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))
 
 
-@router.message(StateFilter(None), F.text.startswith("/"))
+@router.message(StateFilter(None), OnLoop(F.text.startswith("/")))
 async def unknown_command(message: Message) -> None:
     """A command nobody knows."""
     await message.answer(_("Unknown command. /help lists what I understand."))

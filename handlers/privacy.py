@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -14,11 +14,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from domain.clients import Client
 from domain.desk import Desk
 from domain.privacy import Erasure, refreshed_cards
+from handlers.filters import PrivateChat
 from handlers.ports import HandlerUnitOfWork
 
 router = Router(name="privacy")
-router.message.filter(F.chat.type == "private")
-router.callback_query.filter(F.message.chat.type == "private")
+router.message.filter(PrivateChat())
+router.callback_query.filter(PrivateChat())
 
 
 class ForgetCb(CallbackData, prefix="forget"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -17,7 +17,7 @@ from domain.tickets import Actor, Status, Ticket
 from handlers import keyboards_staff as kb
 from handlers import texts
 from handlers.callbacks import TicketCb
-from handlers.filters import StaffChat
+from handlers.filters import OnLoop, StaffChat
 from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
 
@@ -271,14 +271,14 @@ async def find(message: Message, command: CommandObject, uow: HandlerUnitOfWork,
     await message.reply("\n".join(lines))
 
 
-@router.message(Command("cancel"), Declining.reason)
+@router.message(Command("cancel"), StateFilter(Declining.reason))
 async def cancel_decline(message: Message, state: FSMContext) -> None:
     """The agent changed their mind about declining."""
     await state.clear()
     await message.reply(_("Not declined."))
 
 
-@router.message(Declining.reason, F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(Declining.reason), OnLoop(F.text & ~F.text.startswith("/")))
 async def decline_reason(message: Message, state: FSMContext, uow: HandlerUnitOfWork,
                          desk: Desk) -> None:
     """The reason for declining, written in the ticket's topic; the client reads it."""
@@ -296,7 +296,7 @@ async def decline_reason(message: Message, state: FSMContext, uow: HandlerUnitOf
             status=texts.status_title(ticket.status)))
 
 
-@router.message(F.text.startswith("/"))
+@router.message(OnLoop(F.text.startswith("/")))
 async def other_command(message: Message) -> None:
     """Commands that are not relayed (and not known here) stay in the group."""
 

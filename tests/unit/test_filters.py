@@ -1,0 +1,65 @@
+"""Every handler and filter of the desk runs on the event loop.
+
+aiogram runs a synchronous callable (a bare `F.text`, a plain `def` handler) in a worker
+thread; on the relay's path that hop cost more than the check itself, several times per
+update. A filter written `F.text` by habit would bring it back: this test names it.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.dispatcher.event.handler import CallableObject
+from aiogram.types import Chat, Message, User
+
+from handlers import client, intake, other_channels, privacy, reports, sla, staff
+from handlers.filters import OnLoop, PrivateChat
+
+ROUTERS = (privacy.router, client.router, intake.router, other_channels.router, sla.router,
+           reports.router, staff.router)
+
+
+def on_a_thread(router: Router) -> list[str]:
+    """The callables of a router (its observers' filters, handlers and handlers' filters)
+    that aiogram would run in a worker thread."""
+    found = []
+    for name, observer in router.observers.items():
+        callables: list[CallableObject] = [*observer._handler.filters]
+        for handler in observer.handlers:
+            callables += [handler, *handler.filters]
+        found += [f"{router.name}.{name}: {item.callback!r}"
+                  for item in callables if not item.awaitable]
+    return found
+
+
+def test_no_handler_or_filter_of_the_desk_runs_on_a_thread() -> None:
+    assert [found for router in ROUTERS for found in on_a_thread(router)] == []
+
+
+def test_the_check_finds_a_bare_magic_filter() -> None:
+    router = Router(name="habit")
+
+    @router.message(F.text)
+    async def handler(message: Message) -> None:
+        pass
+
+    assert len(on_a_thread(router)) == 1
+
+
+def _message(text: str | None, chat_type: str = "private") -> Message:
+    return Message.model_validate({
+        "message_id": 1, "date": 0, "text": text,
+        "chat": Chat(id=5, type=chat_type).model_dump(),
+        "from": User(id=5, is_bot=False, first_name="A").model_dump()})
+
+
+async def test_on_loop_gives_what_the_magic_filter_gives() -> None:
+    not_a_command = OnLoop(~F.text.startswith("/"))
+    assert await not_a_command(_message("hello")) is True
+    assert await not_a_command(_message("/start")) is False
+    assert await not_a_command(_message(None)) is True  # a photo: no text, not a command
+    assert await OnLoop(F.text)(_message(None)) is False
+
+
+async def test_private_chat() -> None:
+    assert await PrivateChat()(_message("hi")) is True
+    assert await PrivateChat()(_message("hi", chat_type="supergroup")) is False
