@@ -31,6 +31,7 @@ from bot.pacing import (
     SendLimits,
     SharedSlots,
 )
+from bot.responses import KeepResponseTypes
 from bot.scheduler import Scheduler
 from bot.settings import ConfigError, Settings
 from bot.updates import Poller, confirm
@@ -129,6 +130,7 @@ async def build_app(settings: Settings, policy: Policy, clock: Clock | None = No
         bot.session.middleware(AnswerPacingMiddleware(pacer))
         for each in (bot, sender_bot):
             each.session.middleware(RetryAfterMiddleware(pacer))
+            each.session.middleware(KeepResponseTypes())
         delivery = Delivery(sender_bot, uow_factory, policy, settings.staff_chat_id, i18n,
                             pacer, clock)
         sender = OutboxSender(delivery, uow_factory, clock)
@@ -228,5 +230,9 @@ async def run(settings: Settings, policy: Policy) -> None:
         # walk it all and stop the bot for 100-200 ms every few seconds under load.
         gc.collect()
         gc.freeze()
+        # Most of what an update allocates dies young, freed by reference counting; a young
+        # generation of 700 objects made the collector run every few updates and walk the
+        # survivors each time (measured: 0.2 ms an update, 7 % of the relay's processor time).
+        gc.set_threshold(50_000, 20, 20)
         await serve(app, stop)
         log.info("stopped")
