@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -182,6 +183,10 @@ class TicketRepository:
     `calendars` gives the business calendar of an SLA level (`domain.reports.calendars_of`):
     a ticket's measures are taken with it whenever a status change or the first response is
     stored.
+
+    Plain Core statements, most of them built once: a ticket is read as a row of values, kept
+    for the unit of work, and saved by updating only the columns that changed (on the relay's
+    path the ORM's loading and flushing cost more than the statements themselves).
     """
 
     def __init__(self, session: AsyncSession,
@@ -189,7 +194,7 @@ class TicketRepository:
         self.session = session
         self.calendars = calendars
         self._ids: dict[int, int] = {}
-        self._rows: dict[int, TicketRow] = {}  # loaded in this unit of work, by number
+        self._rows: dict[int, dict[str, Any]] = {}  # as stored, by number (this unit of work)
 
     async def next_number(self) -> int:
         """The next ticket number; a row lock makes concurrent creation safe, never reused."""
@@ -200,21 +205,21 @@ class TicketRepository:
 
     async def add(self, ticket: Ticket) -> None:
         """Store a new ticket and its first events."""
-        row = TicketRow(status=ticket.status.value, description="")
-        self._fill(row, ticket)
-        self.session.add(row)
-        await self.session.flush()
-        self._ids[ticket.number] = row.id
+        values = _ticket_values(ticket)
+        values.setdefault("description", "")
+        connection = await self.session.connection()
+        ticket_id = (await connection.execute(_ADD_TICKET, values)).scalar_one()
+        self._ids[ticket.number] = ticket_id
+        self._rows[ticket.number] = {**_NEW_TICKET, **values, "id": ticket_id}
         remeasure = _changes_measures(ticket) or ticket.first_response_at is not None
-        await self._store_events(row.id, ticket)
+        await self._store_events(ticket_id, ticket)
         if remeasure:
-            await self._measure(row)
+            await self._store_measures(self._rows[ticket.number])
 
     async def get(self, number: int) -> Ticket | None:
         """The ticket with this number."""
-        result = await self.session.execute(select(TicketRow).where(TicketRow.number == number))
-        row = result.scalar_one_or_none()
-        return None if row is None else self._ticket(row)
+        tickets = await self._select(_TICKET_BY_NUMBER, {"number": number})
+        return tickets[0] if tickets else None
 
     async def id_of(self, number: int) -> int | None:
         """The storage id of a ticket (for the link tables)."""
@@ -231,33 +236,35 @@ class TicketRepository:
         """Store a changed ticket and its new events."""
         row = self._rows.get(ticket.number)
         if row is None:
-            row = await self.session.get(TicketRow, await self.id_of(ticket.number))
+            await self.get(ticket.number)
+            row = self._rows.get(ticket.number)
         if row is None:
             raise LookupError(ticket.number)
+        values = _ticket_values(ticket)
         remeasure = _changes_measures(ticket) or (
-            (row.created_at, row.first_response_at, row.sla_level)
+            (row["created_at"], row["first_response_at"], row["sla_level"])
             != (ticket.created_at, ticket.first_response_at, ticket.sla_level))
-        self._fill(row, ticket)
-        await self._store_events(row.id, ticket)
+        await self._store_events(row["id"], ticket)
+        changed = {name: value for name, value in values.items() if row[name] != value}
+        row.update(changed)
         if remeasure:
-            await self._measure(row)
-        await self.session.flush()
+            changed.update(await self._measures(row))
+            row.update(changed)
+        if changed:
+            connection = await self.session.connection()
+            await connection.execute(update(_TICKETS).where(_TICKETS.c.id == row["id"])
+                                     .values(changed))
 
     async def of_client(self, client_id: int, open_only: bool = False) -> list[Ticket]:
         """A client's tickets, newest first."""
-        query = select(TicketRow).where(TicketRow.client_id == client_id)
-        if open_only:
-            query = query.where(TicketRow.status.not_in(
-                [Status.CLOSED.value, Status.DECLINED.value]))
-        result = await self.session.execute(query.order_by(TicketRow.number.desc()))
-        return [self._ticket(row) for row in result.scalars()]
+        return await self._select(_OPEN_OF_CLIENT if open_only else _ALL_OF_CLIENT,
+                                  {"client_id": client_id})
 
     async def incidents_of(self, problem_number: int) -> list[Ticket]:
         """The tickets linked to a problem ticket."""
-        result = await self.session.execute(
-            select(TicketRow).where(TicketRow.problem_number == problem_number)
-            .order_by(TicketRow.number))
-        return [self._ticket(row) for row in result.scalars()]
+        return await self._select(
+            _SELECT_TICKETS.where(_TICKETS.c.problem_number == problem_number)
+            .order_by(_TICKETS.c.number))
 
     async def bump_counter(self, name: str) -> int:
         """Add one to a named counter (created at 1) and return it."""
@@ -274,16 +281,14 @@ class TicketRepository:
     async def search(self, text: str, limit: int = 10) -> list[Ticket]:
         """Tickets whose number, subject, customer or contract matches, newest first."""
         needle = f"%{text.strip().lower()}%"
-        conditions: list[ColumnElement[bool]] = [func.lower(TicketRow.subject).like(needle),
-                      func.lower(TicketRow.customer).like(needle),
-                      func.lower(TicketRow.contract_number).like(needle)]
+        conditions: list[ColumnElement[bool]] = [func.lower(_TICKETS.c.subject).like(needle),
+                      func.lower(_TICKETS.c.customer).like(needle),
+                      func.lower(_TICKETS.c.contract_number).like(needle)]
         digits = text.strip().lstrip("#")
         if digits.isdigit():
-            conditions.append(TicketRow.number == int(digits))
-        result = await self.session.execute(
-            select(TicketRow).where(or_(*conditions)).order_by(TicketRow.number.desc())
-            .limit(limit))
-        return [self._ticket(row) for row in result.scalars()]
+            conditions.append(_TICKETS.c.number == int(digits))
+        return await self._select(_SELECT_TICKETS.where(or_(*conditions))
+                                  .order_by(_TICKETS.c.number.desc()).limit(limit))
 
     async def history(self, number: int) -> list[TicketEvent]:
         """Every event of a ticket, oldest first."""
@@ -294,46 +299,81 @@ class TicketRepository:
                                                     row.actor_name), row.old, row.new, row.detail)
                 for row in result.scalars()]
 
-    def _ticket(self, row: TicketRow) -> Ticket:
-        self._ids[row.number] = row.id
-        self._rows[row.number] = row  # the session keeps rows only while someone holds them
-        return Ticket(**{name: getattr(row, name) for name in _TICKET_FIELDS},
-                        status=Status(row.status),
-                        paused_total=timedelta(seconds=row.paused_seconds),
-                        paused_business=timedelta(seconds=row.paused_business_seconds))
-
-    def _fill(self, row: TicketRow, ticket: Ticket) -> None:
-        for name in _TICKET_FIELDS:
-            setattr(row, name, getattr(ticket, name))
-        row.status = ticket.status.value
-        row.paused_seconds = int(ticket.paused_total.total_seconds())
-        row.paused_business_seconds = int(ticket.paused_business.total_seconds())
-        opened = [event for event in ticket.events if event.kind == "opened" and event.detail]
-        if opened:
-            row.description = opened[0].detail or ""
+    async def _select(self, query: Any, parameters: Mapping[str, Any] | None = None,
+                      ) -> list[Ticket]:
+        connection = await self.session.connection()
+        result = await connection.execute(query, dict(parameters or {}))
+        tickets = []
+        for found in result.mappings():
+            row = dict(found)
+            self._ids[row["number"]] = row["id"]
+            self._rows[row["number"]] = row
+            tickets.append(_ticket_of(row))
+        return tickets
 
     async def _store_events(self, ticket_id: int, ticket: Ticket) -> None:
-        for event in ticket.events:
-            self.session.add(EventRow(
-                ticket_id=ticket_id, kind=event.kind, at=event.at, actor_kind=event.actor.kind,
-                actor_ref=event.actor.ref, actor_name=event.actor.name, old=event.old,
-                new=event.new, detail=event.detail))
+        if ticket.events:
+            connection = await self.session.connection()
+            await connection.execute(_ADD_EVENT, [
+                {"ticket_id": ticket_id, "kind": event.kind, "at": event.at,
+                 "actor_kind": event.actor.kind, "actor_ref": event.actor.ref,
+                 "actor_name": event.actor.name, "old": event.old, "new": event.new,
+                 "detail": event.detail} for event in ticket.events])
         ticket.events.clear()
-        await self.session.flush()
 
-    async def _measure(self, row: TicketRow) -> None:
-        """Take the ticket's measures again from its whole status history."""
-        result = await self.session.execute(
-            select(EventRow.at, EventRow.old, EventRow.new)
-            .where(EventRow.ticket_id == row.id, EventRow.kind == "status")
-            .order_by(EventRow.id))
-        facts = TicketFacts(row.number, row.queue, row.sla_level, row.assignee_id,
-                            row.assignee_name, row.created_at, row.first_response_at,
+    async def _store_measures(self, row: dict[str, Any]) -> None:
+        measures = await self._measures(row)
+        row.update(measures)
+        connection = await self.session.connection()
+        await connection.execute(update(_TICKETS).where(_TICKETS.c.id == row["id"])
+                                 .values(measures))
+
+    async def _measures(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """The ticket's measures, taken again from its whole status history."""
+        connection = await self.session.connection()
+        result = await connection.execute(_STATUS_HISTORY, {"ticket_id": row["id"]})
+        facts = TicketFacts(row["number"], row["queue"], row["sla_level"], row["assignee_id"],
+                            row["assignee_name"], row["created_at"], row["first_response_at"],
                             changes=tuple(StatusChange(at, old, new or "")
                                           for at, old, new in result))
-        for name, value in measured_columns(measure(facts, self.calendars(row.sla_level))
-                                            ).items():
-            setattr(row, name, value)
+        return measured_columns(measure(facts, self.calendars(row["sla_level"])))
+
+
+_TICKETS = TicketRow.__table__
+_SELECT_TICKETS = select(_TICKETS)
+_TICKET_BY_NUMBER = _SELECT_TICKETS.where(_TICKETS.c.number == bindparam("number"))
+_ALL_OF_CLIENT = (_SELECT_TICKETS.where(_TICKETS.c.client_id == bindparam("client_id"))
+                  .order_by(_TICKETS.c.number.desc()))
+_OPEN_OF_CLIENT = (_SELECT_TICKETS.where(
+    _TICKETS.c.client_id == bindparam("client_id"),
+    _TICKETS.c.status.not_in([Status.CLOSED.value, Status.DECLINED.value]))
+    .order_by(_TICKETS.c.number.desc()))
+_ADD_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
+_ADD_EVENT = insert(EventRow.__table__)
+_STATUS_HISTORY = (select(EventRow.at, EventRow.old, EventRow.new)
+                   .where(EventRow.ticket_id == bindparam("ticket_id"), EventRow.kind == "status")
+                   .order_by(EventRow.id))
+# A new row as stored, before the ticket's own values (only the measures stay empty).
+_NEW_TICKET: dict[str, Any] = {column.name: None for column in _TICKETS.columns}
+
+
+def _ticket_of(row: Mapping[str, Any]) -> Ticket:
+    return Ticket(**{name: row[name] for name in _TICKET_FIELDS},
+                  status=Status(row["status"]),
+                  paused_total=timedelta(seconds=row["paused_seconds"]),
+                  paused_business=timedelta(seconds=row["paused_business_seconds"]))
+
+
+def _ticket_values(ticket: Ticket) -> dict[str, Any]:
+    """The columns a ticket sets, as they are to be stored."""
+    values = {name: getattr(ticket, name) for name in _TICKET_FIELDS}
+    values["status"] = ticket.status.value
+    values["paused_seconds"] = int(ticket.paused_total.total_seconds())
+    values["paused_business_seconds"] = int(ticket.paused_business.total_seconds())
+    opened = [event for event in ticket.events if event.kind == "opened" and event.detail]
+    if opened:
+        values["description"] = opened[0].detail or ""
+    return values
 
 
 def _changes_measures(ticket: Ticket) -> bool:
