@@ -10,10 +10,13 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import FsmRow
 
+_STATE = select(FsmRow.state).where(FsmRow.key == bindparam("key"))
+_DATA = select(FsmRow.data).where(FsmRow.key == bindparam("key"))
 _UPDATE_SESSION: ContextVar[AsyncSession | None] = ContextVar("fsm_update_session",
                                                               default=None)
 
@@ -58,10 +61,12 @@ class SqlStorage(BaseStorage):
             await (session.commit() if own else session.flush())
 
     async def get_state(self, key: StorageKey) -> str | None:
-        """The current state for the key."""
+        """The current state for the key (read for every update: a plain statement)."""
         async with self._session() as (session, _):
-            row = await session.get(FsmRow, self.keys.build(key))
-            return None if row is None else row.state
+            connection = await session.connection()
+            state: str | None = (await connection.execute(
+                _STATE, {"key": self.keys.build(key)})).scalar()
+            return state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         """Replace the data for the key."""
@@ -73,8 +78,9 @@ class SqlStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         """The data for the key (a fresh dict)."""
         async with self._session() as (session, _):
-            row = await session.get(FsmRow, self.keys.build(key))
-            return {} if row is None else dict(json.loads(row.data))
+            connection = await session.connection()
+            data = (await connection.execute(_DATA, {"key": self.keys.build(key)})).scalar()
+            return {} if data is None else dict(json.loads(data))
 
     async def close(self) -> None:
         """Nothing to close: the engine belongs to the application."""

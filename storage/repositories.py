@@ -42,7 +42,8 @@ _TICKET_FIELDS = (
 
 # Statements of the relay's hot path, built once (building one costs more than running it).
 _PUT_OUTGOING = insert(OutboxRow)
-_CLIENT_BY_TELEGRAM = select(ClientRow).where(ClientRow.telegram_user_id == bindparam("user_id"))
+_CLIENT_BY_TELEGRAM = select(ClientRow.__table__).where(
+    ClientRow.telegram_user_id == bindparam("user_id"))
 
 
 class ClientRepository:
@@ -58,8 +59,8 @@ class ClientRepository:
 
     async def by_telegram(self, user_id: int) -> Client | None:
         """The client behind a Telegram account, if they wrote before."""
-        row = await self._row_by_telegram(user_id)
-        return None if row is None else _client(row)
+        found = await self._row_by_telegram(user_id)
+        return None if found is None else _client_of(found)
 
     async def telegram_id(self, client_id: int) -> int | None:
         """The Telegram account (= private chat) of a client."""
@@ -69,15 +70,20 @@ class ClientRepository:
     async def ensure(self, user_id: int, name: str, username: str | None, language: str,
                      now: datetime) -> Client:
         """The client for a Telegram account, created on first contact, name kept fresh."""
-        row = await self._row_by_telegram(user_id)
-        if row is None:
+        found = await self._row_by_telegram(user_id)
+        if found is None:
             row = ClientRow(telegram_user_id=user_id, name=name, username=username,
                             language=language, created_at=now)
             self.session.add(row)
             await self.session.flush()
-        elif (row.name, row.username) != (name, username) and row.forgotten_at is None:
-            row.name, row.username = name, username
-        return _client(row)
+            return _client(row)
+        if (found["name"], found["username"]) != (name, username) \
+                and found["forgotten_at"] is None:
+            connection = await self.session.connection()
+            await connection.execute(update(ClientRow).where(ClientRow.id == found["id"])
+                                     .values(name=name, username=username))
+            found = {**found, "name": name, "username": username}
+        return _client_of(found)
 
     async def offline(self, name: str, contract_number: str | None, now: datetime) -> Client:
         """A client known only from a phone call or an e-mail (no Telegram chat)."""
@@ -124,14 +130,22 @@ class ClientRepository:
         row = await self.session.get(ClientRow, client_id)
         return bool(row and row.language_chosen)
 
-    async def _row_by_telegram(self, user_id: int) -> ClientRow | None:
-        result = await self.session.execute(_CLIENT_BY_TELEGRAM, {"user_id": user_id})
-        return result.scalar_one_or_none()
+    async def _row_by_telegram(self, user_id: int) -> Mapping[str, Any] | None:
+        """As stored (a plain statement: it runs for every update of a private chat)."""
+        connection = await self.session.connection()
+        result = await connection.execute(_CLIENT_BY_TELEGRAM, {"user_id": user_id})
+        return result.mappings().one_or_none()
 
 
 def _client(row: ClientRow) -> Client:
     return Client(id=row.id, name=row.name, username=row.username, language=row.language,
                   timezone=row.timezone, contract_number=row.contract_number, banned=row.banned)
+
+
+def _client_of(row: Mapping[str, Any]) -> Client:
+    return Client(id=row["id"], name=row["name"], username=row["username"],
+                  language=row["language"], timezone=row["timezone"],
+                  contract_number=row["contract_number"], banned=row["banned"])
 
 
 class ContractRepository:
