@@ -135,7 +135,7 @@ class Pacer:
                 if self.shared is None:
                     break
                 delay = await self.shared.take(chat_id, self.limits.interval(chat_id),
-                                               self._global_interval())
+                                               self.limits.bot_interval())
                 if delay <= 0:
                     break
                 await asyncio.sleep(delay)
@@ -177,12 +177,12 @@ class Pacer:
         """For an answer outside the outbox (a handler replying to a person): only the bot's
         overall budget is waited for; the chat's interval then counts from this send."""
         while True:
-            while (delay := self._last_global + self._global_interval()
+            while (delay := self._last_global + self.limits.bot_interval()
                    - self.monotonic()) > 0:
                 await asyncio.sleep(delay)
             if self.shared is None:
                 break
-            delay = await self.shared.take(chat_id, 0.0, self._global_interval())
+            delay = await self.shared.take(chat_id, 0.0, self.limits.bot_interval())
             if delay <= 0:
                 break
             await asyncio.sleep(delay)
@@ -190,13 +190,10 @@ class Pacer:
         self._last[chat_id] = max(self._last.get(chat_id, float("-inf")), now)
         self._last_global = now
 
-    def _global_interval(self) -> float:
-        return self.limits.bot_interval()
-
     def _due(self, chat_id: int) -> float:
         return max(self._last.get(chat_id, float("-inf")) + self.limits.interval(chat_id),
                    self._held.get(chat_id, float("-inf")),
-                   self._last_global + self._global_interval())
+                   self._last_global + self.limits.bot_interval())
 
     def backlog(self, chat_id: int) -> float:
         """Seconds until the chat could take one more message (how far its queue is backed

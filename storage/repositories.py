@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -60,7 +61,7 @@ class ClientRepository:
     async def by_telegram(self, user_id: int) -> Client | None:
         """The client behind a Telegram account, if they wrote before."""
         found = await self._row_by_telegram(user_id)
-        return None if found is None else _client_of(found)
+        return None if found is None else _client(found)
 
     async def telegram_id(self, client_id: int) -> int | None:
         """The Telegram account (= private chat) of a client."""
@@ -77,13 +78,13 @@ class ClientRepository:
             self.session.add(row)
             await self.session.flush()
             return _client(row)
-        if (found["name"], found["username"]) != (name, username) \
-                and found["forgotten_at"] is None:
+        client = _client(found)
+        if (found.name, found.username) != (name, username) and found.forgotten_at is None:
             connection = await self.session.connection()
-            await connection.execute(update(ClientRow).where(ClientRow.id == found["id"])
+            await connection.execute(update(ClientRow).where(ClientRow.id == found.id)
                                      .values(name=name, username=username))
-            found = {**found, "name": name, "username": username}
-        return _client_of(found)
+            client.name, client.username = name, username
+        return client
 
     async def offline(self, name: str, contract_number: str | None, now: datetime) -> Client:
         """A client known only from a phone call or an e-mail (no Telegram chat)."""
@@ -130,22 +131,17 @@ class ClientRepository:
         row = await self.session.get(ClientRow, client_id)
         return bool(row and row.language_chosen)
 
-    async def _row_by_telegram(self, user_id: int) -> Mapping[str, Any] | None:
+    async def _row_by_telegram(self, user_id: int) -> Row[Any] | None:
         """As stored (a plain statement: it runs for every update of a private chat)."""
         connection = await self.session.connection()
         result = await connection.execute(_CLIENT_BY_TELEGRAM, {"user_id": user_id})
-        return result.mappings().one_or_none()
+        return result.one_or_none()
 
 
-def _client(row: ClientRow) -> Client:
+def _client(row: ClientRow | Row[Any]) -> Client:
     return Client(id=row.id, name=row.name, username=row.username, language=row.language,
                   timezone=row.timezone, contract_number=row.contract_number, banned=row.banned)
 
-
-def _client_of(row: Mapping[str, Any]) -> Client:
-    return Client(id=row["id"], name=row["name"], username=row["username"],
-                  language=row["language"], timezone=row["timezone"],
-                  contract_number=row["contract_number"], banned=row["banned"])
 
 
 class ContractRepository:
@@ -262,12 +258,10 @@ class TicketRepository:
         changed = {name: value for name, value in values.items() if row[name] != value}
         row.update(changed)
         if remeasure:
-            changed.update(await self._measures(row))
-            row.update(changed)
-        if changed:
-            connection = await self.session.connection()
-            await connection.execute(update(_TICKETS).where(_TICKETS.c.id == row["id"])
-                                     .values(changed))
+            measures = await self._measures(row)
+            row.update(measures)
+            changed.update(measures)
+        await self._update(row["id"], changed)
 
     async def of_client(self, client_id: int, open_only: bool = False) -> list[Ticket]:
         """A client's tickets, newest first."""
@@ -338,9 +332,13 @@ class TicketRepository:
     async def _store_measures(self, row: dict[str, Any]) -> None:
         measures = await self._measures(row)
         row.update(measures)
-        connection = await self.session.connection()
-        await connection.execute(update(_TICKETS).where(_TICKETS.c.id == row["id"])
-                                 .values(measures))
+        await self._update(row["id"], measures)
+
+    async def _update(self, ticket_id: int, columns: Mapping[str, Any]) -> None:
+        """Write these columns of the ticket (nothing when there are none)."""
+        if columns:
+            connection = await self.session.connection()
+            await connection.execute(_UPDATE_TICKET, {**columns, "ticket_id": ticket_id})
 
     async def _measures(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """The ticket's measures, taken again from its whole status history."""
@@ -363,6 +361,8 @@ _OPEN_OF_CLIENT = (_SELECT_TICKETS.where(
     _TICKETS.c.status.not_in([Status.CLOSED.value, Status.DECLINED.value]))
     .order_by(_TICKETS.c.number.desc()))
 _ADD_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
+# The columns it sets are the parameters' names (compiled once per set of columns).
+_UPDATE_TICKET = update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id"))
 _ADD_EVENT = insert(EventRow.__table__)
 _STATUS_HISTORY = (select(EventRow.at, EventRow.old, EventRow.new)
                    .where(EventRow.ticket_id == bindparam("ticket_id"), EventRow.kind == "status")
