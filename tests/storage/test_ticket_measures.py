@@ -64,31 +64,37 @@ def status_rows(ticket_id: int, *steps: tuple[datetime, str]) -> list[dict[str, 
     return rows
 
 
+async def stored_before_0002(engine: AsyncEngine, tickets: list[dict[str, object]],
+                             events: list[dict[str, object]]) -> None:
+    """A database at revision 0001 holding Carol's tickets and their events."""
+    await upgrade(engine, "0001")
+    async with engine.begin() as connection:
+        await connection.execute(insert(ClientRow).values(
+            id=1, telegram_user_id=501, name="Carol", created_at=utc(1, 0)))
+        await connection.execute(insert(TicketRow), tickets)
+        await connection.execute(insert(EventRow), events)
+
+
 async def test_migration_0002_measures_the_tickets_stored_before_it(
         database_url: str) -> None:
     engine = make_engine(database_url)
     try:
-        await upgrade(engine, "0001")
-        async with engine.begin() as connection:
-            await connection.execute(insert(ClientRow).values(
-                id=1, telegram_user_id=501, name="Carol", created_at=utc(1, 0)))
-            await connection.execute(insert(TicketRow), [
-                # 24x7: answered after 1 h, a day waiting for the client, resolved, closed,
-                # reopened, closed again on the 8th: 120 h - 24 h waiting = 96 h
-                ticket_row(1, "premium", utc(3, 12), "closed", utc(3, 13), utc(8, 12)),
-                # office hours (Moscow 9-18): opened Monday 10:00, answered 12:30: 2.5 h
-                ticket_row(2, "standard", utc(5, 7), "in_progress", utc(5, 9, 30)),
-                ticket_row(3, "premium", utc(5, 8), "new"),  # untouched
-                ticket_row(4, "premium", utc(6, 12), "declined", None, utc(6, 12, 30)),
-            ])
-            await connection.execute(insert(EventRow), [
-                *status_rows(1, (utc(3, 13), "in_progress"), (utc(3, 14), "waiting_client"),
-                             (utc(4, 14), "in_progress"), (utc(5, 12), "resolved"),
-                             (utc(6, 12), "closed"), (utc(7, 12), "reopened"),
-                             (utc(7, 13), "in_progress"), (utc(8, 12), "closed")),
-                *status_rows(2, (utc(5, 9, 30), "in_progress")),
-                *status_rows(4, (utc(6, 12, 30), "declined")),
-            ])
+        await stored_before_0002(engine, [
+            # 24x7: answered after 1 h, a day waiting for the client, resolved, closed,
+            # reopened, closed again on the 8th: 120 h - 24 h waiting = 96 h
+            ticket_row(1, "premium", utc(3, 12), "closed", utc(3, 13), utc(8, 12)),
+            # office hours (Moscow 9-18): opened Monday 10:00, answered 12:30: 2.5 h
+            ticket_row(2, "standard", utc(5, 7), "in_progress", utc(5, 9, 30)),
+            ticket_row(3, "premium", utc(5, 8), "new"),  # untouched
+            ticket_row(4, "premium", utc(6, 12), "declined", None, utc(6, 12, 30)),
+        ], [
+            *status_rows(1, (utc(3, 13), "in_progress"), (utc(3, 14), "waiting_client"),
+                         (utc(4, 14), "in_progress"), (utc(5, 12), "resolved"),
+                         (utc(6, 12), "closed"), (utc(7, 12), "reopened"),
+                         (utc(7, 13), "in_progress"), (utc(8, 12), "closed")),
+            *status_rows(2, (utc(5, 9, 30), "in_progress")),
+            *status_rows(4, (utc(6, 12, 30), "declined")),
+        ])
         await upgrade(engine)
 
         assert await measures_of(engine, 1) == (
@@ -177,15 +183,10 @@ async def test_migration_0002_measures_with_the_calendars_of_the_desk_it_is_give
     for name, policy in (("office hours", None), ("around the clock", always)):
         engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / name}.sqlite3")
         try:
-            await upgrade(engine, "0001")
-            async with engine.begin() as connection:
-                await connection.execute(insert(ClientRow).values(
-                    id=1, telegram_user_id=501, name="Carol", created_at=utc(1, 0)))
-                # Friday 17:00 Moscow, answered Monday 10:00 Moscow
-                await connection.execute(insert(TicketRow), [
-                    ticket_row(1, "standard", utc(9, 14), "in_progress", utc(12, 7))])
-                await connection.execute(insert(EventRow),
-                                         status_rows(1, (utc(12, 7), "in_progress")))
+            # Friday 17:00 Moscow, answered Monday 10:00 Moscow
+            await stored_before_0002(
+                engine, [ticket_row(1, "standard", utc(9, 14), "in_progress", utc(12, 7))],
+                status_rows(1, (utc(12, 7), "in_progress")))
             await upgrade(engine, policy=policy)
             measured[name] = (await measures_of(engine, 1))[0]
         finally:
