@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -18,7 +21,7 @@ from domain.clock import Clock
 from domain.policy import Policy
 from storage.fsm import within_update
 from storage.transient import is_transient, retry_transient
-from storage.uow import UnitOfWorkFactory
+from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -31,6 +34,18 @@ def _chat_of(update: Update) -> int | None:
     if isinstance(event, CallbackQuery) and event.message is not None:
         return event.message.chat.id
     return None
+
+
+@dataclass
+class UpdateBatch:
+    """Updates handled together in one transaction (see `UpdateMiddleware.batch`)."""
+
+    uow: SqlUnitOfWork
+    fresh: set[int]  # the update ids not processed before
+    broken: BaseException | None = None  # the database failed: the batch is lost
+
+
+_BATCH: ContextVar[UpdateBatch | None] = ContextVar("update_batch", default=None)
 
 
 class UpdateMiddleware(BaseMiddleware):
@@ -54,6 +69,9 @@ class UpdateMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject,
                        data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
+        batch = _BATCH.get()
+        if batch is not None:
+            return await self._in_batch(batch, handler, event, data)
         chat_id = _chat_of(event)
         lock = self._locks.setdefault(chat_id or 0, asyncio.Lock())
         async with lock:
@@ -76,6 +94,52 @@ class UpdateMiddleware(BaseMiddleware):
                 result = await handler(event, data)
             await uow.commit()
         return result
+
+
+    @asynccontextmanager
+    async def batch(self, updates: Collection[Update],
+                    telegram_users: Collection[int]) -> AsyncIterator[UpdateBatch]:
+        """Handle these updates (in order, one after another, inside the block) in one
+        transaction: their ids recorded in one statement, their clients and open tickets read
+        in two, their deliveries inserted in one, one commit — not five round trips to the
+        database or more per update. Each update is a part of its own (a savepoint): one that
+        fails is undone alone, as it would have been in a transaction of its own.
+
+        When the database fails (`UpdateBatch.broken`, or an error here), the block ends in
+        that error and nothing of the batch is kept: the caller handles the updates again,
+        one transaction each (which waits for the database). An update handled before the
+        failure may then answer its person a second time (the answers that do not go through
+        the outbox), as an update retried after a failure of its own transaction does.
+        """
+        async with self.sender.turn, self.uow_factory() as uow:
+            fresh = await uow.updates.record_new([update.update_id for update in updates],
+                                                 self.clock.now())
+            await uow.read_ahead(telegram_users)
+            batch = UpdateBatch(uow, fresh)
+            token = _BATCH.set(batch)
+            try:
+                yield batch
+            finally:
+                _BATCH.reset(token)
+            if batch.broken is not None:
+                raise batch.broken
+            await uow.commit()
+        self.sender.wake()
+
+    async def _in_batch(self, batch: UpdateBatch, handler: Handler, event: Update,
+                        data: dict[str, Any]) -> Any:
+        if event.update_id not in batch.fresh:
+            log.info("update %s was already processed", event.update_id)
+            return None
+        data["uow"] = batch.uow
+        try:
+            async with batch.uow.part():
+                with within_update(batch.uow.session):
+                    return await handler(event, data)
+        except Exception as error:
+            if is_transient(error):
+                batch.broken = error
+            raise
 
 
 class PeopleMiddleware(BaseMiddleware):

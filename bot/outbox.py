@@ -97,8 +97,9 @@ class _Ledger:
     until their own patience runs out.
     """
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, turn: asyncio.Lock | None = None) -> None:
         self.uow_factory = uow_factory
+        self.turn = turn or asyncio.Lock()  # shared with whatever else writes in turn
         self._asked: list[_Ask] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -159,7 +160,7 @@ class _Ledger:
                 ask.future.set_exception(error)
 
     async def _together(self, batch: list[_Ask]) -> list[Any]:
-        async with self.uow_factory() as uow:
+        async with self.turn, self.uow_factory() as uow:
             results = [await ask.step(uow) for ask in batch]
             await uow.commit()
         return results
@@ -191,7 +192,12 @@ class OutboxSender:
         self.mark_patience = mark_patience  # seconds to keep trying to record an outcome
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._slots = asyncio.Semaphore(max_workers)
-        self._ledger = _Ledger(uow_factory)
+        # This process's turn at writing: the outbox's shared transactions and the batches
+        # of updates (bot.middlewares) take it in turn. A batch's deliveries then join their
+        # lanes' next claims (a burst goes out as few messages per ticket, as the staff group
+        # wants), and the outbox's asks pile up into one transaction meanwhile.
+        self.turn = asyncio.Lock()
+        self._ledger = _Ledger(uow_factory, self.turn)
         self._wake = asyncio.Event()
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._woken = 0  # wake() calls so far

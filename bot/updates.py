@@ -15,9 +15,12 @@ import contextlib
 import logging
 
 from aiogram import Bot, Dispatcher
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
 
+from bot.middlewares import UpdateMiddleware
+from storage.fsm import SqlStorage
 from storage.transient import is_transient
 
 log = logging.getLogger(__name__)
@@ -91,8 +94,10 @@ class Poller:
         return list(fetch.result())
 
     async def _handle_batch(self, updates: list[Update], stop: asyncio.Event) -> None:
-        done = await asyncio.gather(*(handle_update(self.dispatcher, self.bot, update)
-                                      for update in updates))
+        done = await self._together(updates) if len(updates) > 1 else None
+        if done is None:  # one transaction each, the chats in parallel
+            done = await asyncio.gather(*(handle_update(self.dispatcher, self.bot, update)
+                                          for update in updates))
         self.handled += sum(done)
         pending = [update.update_id for update, ok in zip(updates, done, strict=True) if not ok]
         if pending:
@@ -100,6 +105,41 @@ class Poller:
             await _sleep_unless(stop, RETRY_PAUSE)
         else:
             self.offset = updates[-1].update_id + 1
+
+
+    async def _together(self, updates: list[Update]) -> list[bool] | None:
+        """The batch in one transaction (`UpdateMiddleware.batch`), in order; None when the
+        database failed and nothing of it was kept."""
+        middleware = next((each for each in self.dispatcher.update.outer_middleware
+                           if isinstance(each, UpdateMiddleware)), None)
+        if middleware is None:
+            return None
+        contexts = [UserContextMiddleware.resolve_event_context(update) for update in updates]
+        private = [context for context in contexts if context.chat is not None
+                   and context.user is not None and context.chat.type == "private"]
+        try:
+            async with middleware.batch(updates, {context.user_id for context in private}
+                                        ) as batch:
+                fsm = self.dispatcher.fsm
+                if isinstance(fsm.storage, SqlStorage):
+                    states = (fsm.resolve_context(self.bot, context.chat_id, context.user_id,
+                                                  context.thread_id,
+                                                  context.business_connection_id)
+                              for context in private)
+                    await fsm.storage.read_ahead(batch.uow.session,
+                                                 [state.key for state in states if state])
+                done = []
+                for update in updates:
+                    done.append(await handle_update(self.dispatcher, self.bot, update))
+                    if batch.broken is not None:
+                        break
+        except Exception as error:
+            if not is_transient(error):
+                log.exception("a batch of %d updates failed", len(updates))
+            log.warning("a batch of %d updates is handled again, one by one (%s)",
+                        len(updates), type(error).__name__)
+            return None
+        return done
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:

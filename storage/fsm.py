@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -17,6 +17,11 @@ from storage.models import FsmRow
 
 _STATE = select(FsmRow.state).where(FsmRow.key == bindparam("key"))
 _DATA = select(FsmRow.data).where(FsmRow.key == bindparam("key"))
+_MANY = (select(FsmRow.key, FsmRow.state, FsmRow.data)
+         .where(FsmRow.key.in_(bindparam("keys", expanding=True))))
+# In `session.info`: the states and data read ahead for a batch of updates, by key
+# ((None, None) where there is no row); a key is dropped when its state or data is written.
+READ_AHEAD = "fsm_read_ahead"
 _UPDATE_SESSION: ContextVar[AsyncSession | None] = ContextVar("fsm_update_session",
                                                               default=None)
 
@@ -52,6 +57,16 @@ class SqlStorage(BaseStorage):
         async with self.sessions() as own:
             yield own, True
 
+    async def read_ahead(self, session: AsyncSession, keys: Collection[StorageKey]) -> None:
+        """Read the states and data of these keys in one statement, for a batch of updates
+        handled in `session` (see `within_update`) about to ask for them one by one."""
+        names = {self.keys.build(key) for key in keys}
+        connection = await session.connection()
+        found = await connection.execute(_MANY, {"keys": list(names)})
+        ahead: dict[str, tuple[str | None, str | None]] = dict.fromkeys(names, (None, None))
+        ahead.update((name, (state, data)) for name, state, data in found)
+        session.info[READ_AHEAD] = ahead
+
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         """Set the state for the key (None clears it)."""
         value = state.state if isinstance(state, State) else state
@@ -63,9 +78,12 @@ class SqlStorage(BaseStorage):
     async def get_state(self, key: StorageKey) -> str | None:
         """The current state for the key (read for every update: a plain statement)."""
         async with self._session() as (session, _):
+            name = self.keys.build(key)
+            ahead = session.info.get(READ_AHEAD)
+            if ahead is not None and name in ahead:
+                return ahead[name][0]
             connection = await session.connection()
-            state: str | None = (await connection.execute(
-                _STATE, {"key": self.keys.build(key)})).scalar()
+            state: str | None = (await connection.execute(_STATE, {"key": name})).scalar()
             return state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
@@ -78,8 +96,13 @@ class SqlStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         """The data for the key (a fresh dict)."""
         async with self._session() as (session, _):
-            connection = await session.connection()
-            data = (await connection.execute(_DATA, {"key": self.keys.build(key)})).scalar()
+            name = self.keys.build(key)
+            ahead = session.info.get(READ_AHEAD)
+            if ahead is not None and name in ahead:
+                data = ahead[name][1]
+            else:
+                connection = await session.connection()
+                data = (await connection.execute(_DATA, {"key": name})).scalar()
             return {} if data is None else dict(json.loads(data))
 
     async def close(self) -> None:
@@ -87,6 +110,7 @@ class SqlStorage(BaseStorage):
 
     async def _row(self, session: AsyncSession, key: StorageKey) -> FsmRow:
         name = self.keys.build(key)
+        session.info.get(READ_AHEAD, {}).pop(name, None)  # written: read it from now on
         row = await session.get(FsmRow, name)
         if row is None:
             row = FsmRow(key=name, state=None, data="{}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +45,8 @@ _TICKET_FIELDS = (
 _PUT_OUTGOING = insert(OutboxRow)
 _CLIENT_BY_TELEGRAM = select(ClientRow.__table__).where(
     ClientRow.telegram_user_id == bindparam("user_id"))
+_CLIENTS_BY_TELEGRAM = select(ClientRow.__table__).where(
+    ClientRow.telegram_user_id.in_(bindparam("user_ids", expanding=True)))
 
 
 class ClientRepository:
@@ -52,6 +54,23 @@ class ClientRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # read ahead for a batch of updates, by Telegram account (None: no client yet);
+        # each is used once, and all are forgotten when a client changes (see the unit of work)
+        self._ahead: dict[int, Row[Any] | None] = {}
+
+    async def read_ahead(self, user_ids: Collection[int]) -> list[int]:
+        """Read the clients behind these accounts in one statement, for a batch of updates
+        about to ask for them one by one; return their desk ids."""
+        connection = await self.session.connection()
+        rows = (await connection.execute(_CLIENTS_BY_TELEGRAM,
+                                         {"user_ids": list(user_ids)})).all()
+        self._ahead = dict.fromkeys(user_ids)
+        self._ahead.update((row.telegram_user_id, row) for row in rows)
+        return [row.id for row in rows]
+
+    def forget_read_ahead(self) -> None:
+        """Drop what was read ahead (a client changed): ask the database again."""
+        self._ahead.clear()
 
     async def get(self, client_id: int) -> Client | None:
         """The client with this desk id."""
@@ -133,6 +152,8 @@ class ClientRepository:
 
     async def _row_by_telegram(self, user_id: int) -> Row[Any] | None:
         """As stored (a plain statement: it runs for every update of a private chat)."""
+        if user_id in self._ahead:
+            return self._ahead.pop(user_id)
         connection = await self.session.connection()
         result = await connection.execute(_CLIENT_BY_TELEGRAM, {"user_id": user_id})
         return result.one_or_none()
@@ -205,6 +226,31 @@ class TicketRepository:
         self.calendars = calendars
         self._ids: dict[int, int] = {}
         self._rows: dict[int, dict[str, Any]] = {}  # as stored, by number (this unit of work)
+        # read ahead for a batch of updates: the numbers of each client's tickets that were
+        # open then, or became so since (newest first); their values are those of `_rows`
+        self._open_of: dict[int, list[int]] = {}
+
+    async def read_ahead(self, client_ids: Collection[int]) -> None:
+        """Read the open tickets of these clients in one statement, for a batch of updates
+        about to ask for them one by one."""
+        self._open_of = {client_id: [] for client_id in client_ids}
+        if client_ids:
+            for ticket in await self._select(_OPEN_OF_CLIENTS, {"client_ids": list(client_ids)}):
+                self._open_of[ticket.client_id].append(ticket.number)
+
+    def forget_read_ahead(self) -> None:
+        """Drop what was read ahead and every value kept (tickets were changed by other means
+        than this repository, or changes were undone): ask the database again."""
+        self._open_of.clear()
+        self._rows.clear()
+        self._ids.clear()
+
+    def _keep_open_of(self, row: Mapping[str, Any]) -> None:
+        """A ticket added or changed: it may be open now for a client read ahead."""
+        numbers = self._open_of.get(row["client_id"])
+        if numbers is not None and row["number"] not in numbers:
+            numbers.append(row["number"])
+            numbers.sort(reverse=True)
 
     async def next_number(self) -> int:
         """The next ticket number; a row lock makes concurrent creation safe, never reused."""
@@ -221,6 +267,7 @@ class TicketRepository:
         ticket_id = (await connection.execute(_ADD_TICKET, values)).scalar_one()
         self._ids[ticket.number] = ticket_id
         self._rows[ticket.number] = {**_NEW_TICKET, **values, "id": ticket_id}
+        self._keep_open_of(self._rows[ticket.number])
         remeasure = _changes_measures(ticket) or ticket.first_response_at is not None
         await self._store_events(ticket_id, ticket)
         if remeasure:
@@ -257,6 +304,7 @@ class TicketRepository:
         await self._store_events(row["id"], ticket)
         changed = {name: value for name, value in values.items() if row[name] != value}
         row.update(changed)
+        self._keep_open_of(row)
         if remeasure:
             measures = await self._measures(row)
             row.update(measures)
@@ -265,6 +313,11 @@ class TicketRepository:
 
     async def of_client(self, client_id: int, open_only: bool = False) -> list[Ticket]:
         """A client's tickets, newest first."""
+        numbers = self._open_of.get(client_id) if open_only else None
+        if numbers is not None:
+            rows = (self._rows[number] for number in numbers)
+            return [_ticket_of(row) for row in rows
+                    if row["client_id"] == client_id and row["status"] not in _FINISHED]
         return await self._select(_OPEN_OF_CLIENT if open_only else _ALL_OF_CLIENT,
                                   {"client_id": client_id})
 
@@ -356,9 +409,13 @@ _SELECT_TICKETS = select(_TICKETS)
 _TICKET_BY_NUMBER = _SELECT_TICKETS.where(_TICKETS.c.number == bindparam("number"))
 _ALL_OF_CLIENT = (_SELECT_TICKETS.where(_TICKETS.c.client_id == bindparam("client_id"))
                   .order_by(_TICKETS.c.number.desc()))
+_FINISHED = (Status.CLOSED.value, Status.DECLINED.value)
 _OPEN_OF_CLIENT = (_SELECT_TICKETS.where(
-    _TICKETS.c.client_id == bindparam("client_id"),
-    _TICKETS.c.status.not_in([Status.CLOSED.value, Status.DECLINED.value]))
+    _TICKETS.c.client_id == bindparam("client_id"), _TICKETS.c.status.not_in(_FINISHED))
+    .order_by(_TICKETS.c.number.desc()))
+_OPEN_OF_CLIENTS = (_SELECT_TICKETS.where(
+    _TICKETS.c.client_id.in_(bindparam("client_ids", expanding=True)),
+    _TICKETS.c.status.not_in(_FINISHED))
     .order_by(_TICKETS.c.number.desc()))
 _ADD_TICKET = insert(_TICKETS).returning(_TICKETS.c.id)
 # The columns it sets are the parameters' names (compiled once per set of columns).
@@ -401,17 +458,43 @@ class OutboxRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._held: list[dict[str, Any]] | None = None  # see `hold`
+
+    def hold(self) -> None:
+        """From now on keep the deliveries put until `flush`, to insert them in one
+        statement (a batch of updates; the unit of work flushes before it commits)."""
+        if self._held is None:
+            self._held = []
+
+    def mark(self) -> int:
+        """Where the held deliveries end now (for `drop_after`)."""
+        return len(self._held or ())
+
+    def drop_after(self, mark: int) -> None:
+        """Forget the deliveries held since `mark` (their cause was undone)."""
+        if self._held is not None:
+            del self._held[mark:]
 
     async def put(self, item: Outgoing, at: datetime) -> None:
         """Record a delivery to be made."""
         payload = {"kind": item.kind.value, "ticket": item.ticket_number,
                    "client": item.client_id, "template": item.template, "data": dict(item.data),
                    "at": at.isoformat()}
+        row = {"lane": item.lane, "kind": item.kind.value,
+               "payload": json.dumps(payload, ensure_ascii=False), "state": "pending",
+               "attempts": 0, "not_before": at, "created_at": at}
+        if self._held is not None:
+            self._held.append(row)
+            return
         connection = await self.session.connection()  # plain Core: no ORM bookkeeping
-        await connection.execute(_PUT_OUTGOING, {
-            "lane": item.lane, "kind": item.kind.value,
-            "payload": json.dumps(payload, ensure_ascii=False), "state": "pending",
-            "attempts": 0, "not_before": at, "created_at": at})
+        await connection.execute(_PUT_OUTGOING, row)
+
+    async def flush(self) -> None:
+        """Insert the deliveries held, in the order they were put."""
+        if self._held:
+            rows, self._held = self._held, []
+            connection = await self.session.connection()
+            await connection.execute(_PUT_OUTGOING, rows)
 
 
 class TimerRepository:

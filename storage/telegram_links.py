@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import MessageLinkRow, ProcessedUpdateRow, TicketRow, TopicRow
@@ -160,6 +161,18 @@ class UpdateLog:
         if it was."""
         connection = await self.session.connection()  # plain Core: no ORM bookkeeping
         await connection.execute(_RECORD_UPDATE, {"update_id": update_id, "at": now})
+
+    async def record_new(self, update_ids: list[int], now: datetime) -> set[int]:
+        """Mark a batch of updates processed in one statement; return those that were not
+        (the others were processed before, or are being so by another process, whose
+        transaction this one then waits for)."""
+        connection = await self.session.connection()
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        statement = (dialect.insert(ProcessedUpdateRow)
+                     .values([{"update_id": update_id, "at": now} for update_id in update_ids])
+                     .on_conflict_do_nothing()
+                     .returning(ProcessedUpdateRow.update_id))
+        return set((await connection.execute(statement)).scalars())
 
     async def forget_before(self, moment: datetime) -> None:
         """Drop old entries; Telegram re-sends only recent updates."""

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import asynccontextmanager
 from types import TracebackType
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from domain.calendar import BusinessCalendar
 from domain.policy import default_policy
 from domain.reports import calendars_of
+from storage.fsm import READ_AHEAD
+from storage.models import ClientRow, TicketRow
 from storage.privacy import ClientEraser
 from storage.report_queries import ReportQueries
 from storage.repositories import (
@@ -60,13 +66,66 @@ class SqlUnitOfWork:
             self.report_session = self.report_sessions()
         return ReportQueries(self.report_session)
 
+    async def read_ahead(self, telegram_users: Collection[int]) -> None:
+        """For a batch of updates from these accounts: read their clients and open tickets in
+        two statements, not two per update, and hold the deliveries put until the commit.
+
+        What was read ahead stays true for the batch: the repositories keep it up to date with
+        what they write, and any other write to clients or tickets (through the ORM: the
+        erasure, a ban) makes it forgotten, as does a part undone (see `part`).
+        """
+        sync = self.session.sync_session
+        event.listen(sync, "do_orm_execute", self._orm_statement)
+        event.listen(sync, "after_flush", self._flushed)
+        await self.tickets.read_ahead(await self.clients.read_ahead(telegram_users))
+        self.outbox.hold()
+
+    @asynccontextmanager
+    async def part(self) -> AsyncIterator[None]:
+        """A part of the work (one update of a batch) that fails alone: on an error its
+        changes are undone (a savepoint) and those of the other parts are kept."""
+        mark = self.outbox.mark()
+        try:
+            async with self.session.begin_nested():
+                yield
+        except BaseException:
+            self.outbox.drop_after(mark)
+            self.forget_read_ahead()
+            raise
+
+    def forget_read_ahead(self, tables: Collection[str] = ("clients", "tickets", "fsm")) -> None:
+        """Drop what was read ahead for these tables: it is read again when asked for."""
+        if "clients" in tables:
+            self.clients.forget_read_ahead()
+        if "tickets" in tables:
+            self.tickets.forget_read_ahead()
+        if "fsm" in tables:
+            self.session.info.pop(READ_AHEAD, None)
+
+    def _orm_statement(self, state: ORMExecuteState) -> None:
+        table = getattr(state.statement, "table", None)
+        if (state.is_insert or state.is_update or state.is_delete) and table is not None:
+            self.forget_read_ahead(_READ_AHEAD_OF.get(table.name, ()))
+
+    def _flushed(self, session: Session, _context: Any) -> None:
+        written = {type(row) for rows in (session.new, session.dirty, session.deleted)
+                   for row in rows}
+        self.forget_read_ahead([table for model, table in _READ_AHEAD_BY_MODEL
+                                if model in written])
+
     async def commit(self) -> None:
-        """Make the changes durable."""
+        """Make the changes durable (the deliveries held, first)."""
+        await self.outbox.flush()
         await self.session.commit()
 
     async def rollback(self) -> None:
         """Drop the changes."""
         await self.session.rollback()
+
+
+_READ_AHEAD_OF = {"clients": ("clients",), "tickets": ("tickets",), "fsm_states": ("fsm",)}
+# A state written through the storage drops its own key (storage.fsm): the others stay.
+_READ_AHEAD_BY_MODEL = ((ClientRow, "clients"), (TicketRow, "tickets"))
 
 
 class UnitOfWorkFactory:

@@ -30,3 +30,16 @@ async def test_old_update_ids_are_forgotten_and_recent_ones_kept(
     await scheduler.prune()  # within the hour: nothing is done again
     async with uow_factory() as uow:
         assert await uow.updates.seen(3)
+
+
+async def test_a_batch_of_update_ids_is_recorded_at_once_and_the_known_ones_named(
+        uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.updates.record(11, NOW)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.updates.record_new([10, 11, 12], NOW) == {10, 12}  # 11 came before
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.updates.record_new([12, 13], NOW) == {13}
+        assert all([await uow.updates.seen(update_id) for update_id in (10, 11, 12, 13)])

@@ -1,0 +1,114 @@
+"""Updates taken together: a getUpdates batch is handled in one transaction, yet each update
+still counts alone — one that fails is undone alone, and what one changes, the next sees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from domain.desk import Desk
+from domain.policy import default_policy
+from storage.engine import make_engine, make_sessionmaker
+from storage.uow import UnitOfWorkFactory
+from tests.e2e.burst import seed_tickets
+from tests.e2e.harness import MovableClock, RunningDesk
+from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
+
+ANN, BEN, CAT = 6001, 6002, 6003
+
+
+def topic_texts(api: FakeBotAPI, thread: int) -> str:
+    """Everything the staff can read in a topic, as one text."""
+    return "\n".join(message.get("text", "") for message in api.messages(STAFF_CHAT_ID, thread))
+
+
+def batch_sizes(api: FakeBotAPI) -> list[int]:
+    """How many updates each getUpdates answer that had any carried."""
+    return [len(call.result) for call in api.calls
+            if call.method == "getUpdates" and call.ok and call.result]
+
+
+async def last_client_messages(database_url: str, *numbers: int) -> list[Any]:
+    """When the client last wrote, per ticket, as stored."""
+    engine = make_engine(database_url)
+    try:
+        async with UnitOfWorkFactory(make_sessionmaker(engine))() as uow:
+            tickets = [await uow.tickets.get(number) for number in numbers]
+    finally:
+        await engine.dispose()
+    return [ticket.last_client_message_at if ticket else None for ticket in tickets]
+
+
+async def test_a_failing_update_in_a_batch_is_undone_alone(
+        fake_api: FakeBotAPI, sqlite_url: str, clock: MovableClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    ann, ben, cat = await seed_tickets(fake_api, sqlite_url, default_policy(), clock,
+                                       [ANN, BEN, CAT])
+    relay = Desk.client_wrote
+
+    async def failing_after_its_changes(self: Desk, uow: Any, *args: Any) -> Any:
+        ticket = await relay(self, uow, *args)  # stored, and its copy put in the outbox ...
+        if "boom" in str(args[-1].get("html")):
+            raise RuntimeError("a bug in the relay")  # ... and then it fails
+        return ticket
+
+    monkeypatch.setattr(Desk, "client_wrote", failing_after_its_changes)
+    before = await last_client_messages(sqlite_url, ben.ticket, cat.ticket)
+    fake_api.user_sends(ANN, "first from Ann")
+    fake_api.user_sends(BEN, "boom from Ben")
+    fake_api.user_sends(CAT, "only from Cat")
+    fake_api.user_sends(ANN, "second from Ann")
+    desk = await RunningDesk(fake_api, sqlite_url, default_policy(), clock).start()
+    try:
+        await fake_api.wait_for_bot_message(BEN, contains="something went wrong")
+        await fake_api.wait_for(lambda: "second from Ann" in topic_texts(fake_api, ann.thread)
+                                and "only from Cat" in topic_texts(fake_api, cat.thread),
+                                description="the others relayed")
+    finally:
+        await desk.stop()  # drains the outbox
+
+    assert batch_sizes(fake_api)[0] == 4  # the four were one batch
+    texts = topic_texts(fake_api, ann.thread)
+    assert texts.index("first from Ann") < texts.index("second from Ann")
+    assert "boom" not in topic_texts(fake_api, ben.thread)  # its outbox row was undone too
+    after = await last_client_messages(sqlite_url, ben.ticket, cat.ticket)
+    assert after[0] == before[0]  # Ben's ticket: the change undone
+    assert after[1] > before[1]  # Cat's: kept
+    # told once: the failed update is done with, not handled again
+    assert len([message for message in fake_api.bot_messages(BEN)
+                if "something went wrong" in message.get("text", "")]) == 1
+
+
+async def test_a_ban_is_seen_by_the_clients_next_message_in_the_same_batch(
+        fake_api: FakeBotAPI, sqlite_url: str, clock: MovableClock) -> None:
+    # The client was read ahead, not banned, when the batch began; the ban comes first.
+    (ann,) = await seed_tickets(fake_api, sqlite_url, default_policy(), clock, [ANN])
+    fake_api.user_sends(ALICE_ID, "/ban", chat_id=STAFF_CHAT_ID, thread_id=ann.thread)
+    fake_api.user_sends(ANN, "after the ban")
+    desk = await RunningDesk(fake_api, sqlite_url, default_policy(), clock).start()
+    try:
+        await fake_api.wait_for_bot_message(ANN, contains="no longer accepts")
+    finally:
+        await desk.stop()
+
+    assert batch_sizes(fake_api)[0] == 2
+    assert "is banned" in topic_texts(fake_api, ann.thread)
+    assert "after the ban" not in topic_texts(fake_api, ann.thread)
+
+
+async def test_a_closed_ticket_is_not_the_open_one_for_a_message_after_it_in_the_batch(
+        fake_api: FakeBotAPI, sqlite_url: str, clock: MovableClock) -> None:
+    # Ann's open tickets were read ahead when the batch began; the agent closes hers first.
+    (ann,) = await seed_tickets(fake_api, sqlite_url, default_policy(), clock, [ANN])
+    fake_api.user_sends(ALICE_ID, "/close", chat_id=STAFF_CHAT_ID, thread_id=ann.thread)
+    fake_api.user_sends(ANN, "one more thing")
+    desk = await RunningDesk(fake_api, sqlite_url, default_policy(), clock).start()
+    try:
+        await fake_api.wait_for_bot_message(ANN, contains="Hello")
+    finally:
+        await desk.stop()
+
+    assert batch_sizes(fake_api)[0] == 2
+    assert "one more thing" not in topic_texts(fake_api, ann.thread)
