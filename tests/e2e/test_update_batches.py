@@ -81,34 +81,26 @@ async def test_a_failing_update_in_a_batch_is_undone_alone(
                 if "something went wrong" in message.get("text", "")]) == 1
 
 
-async def test_a_ban_is_seen_by_the_clients_next_message_in_the_same_batch(
-        fake_api: FakeBotAPI, sqlite_url: str, clock: MovableClock) -> None:
-    # The client was read ahead, not banned, when the batch began; the ban comes first.
+@pytest.mark.parametrize(("command", "answer", "shown"), [
+    ("/ban", "no longer accepts", "is banned"),  # the client was read ahead, not banned
+    ("/close", "Hello", None),  # the open tickets were read ahead, with this one
+])
+async def test_a_change_by_an_agent_is_seen_by_the_clients_next_message_in_the_batch(
+        fake_api: FakeBotAPI, sqlite_url: str, clock: MovableClock, command: str,
+        answer: str, shown: str | None) -> None:
+    # When the batch began, Ann could write into her ticket; the agent's command comes first.
     (ann,) = await seed_tickets(fake_api, sqlite_url, default_policy(), clock, [ANN])
-    fake_api.user_sends(ALICE_ID, "/ban", chat_id=STAFF_CHAT_ID, thread_id=ann.thread)
-    fake_api.user_sends(ANN, "after the ban")
-    desk = await RunningDesk(fake_api, sqlite_url, default_policy(), clock).start()
-    try:
-        await fake_api.wait_for_bot_message(ANN, contains="no longer accepts")
-    finally:
-        await desk.stop()
-
-    assert batch_sizes(fake_api)[0] == 2
-    assert "is banned" in topic_texts(fake_api, ann.thread)
-    assert "after the ban" not in topic_texts(fake_api, ann.thread)
-
-
-async def test_a_closed_ticket_is_not_the_open_one_for_a_message_after_it_in_the_batch(
-        fake_api: FakeBotAPI, sqlite_url: str, clock: MovableClock) -> None:
-    # Ann's open tickets were read ahead when the batch began; the agent closes hers first.
-    (ann,) = await seed_tickets(fake_api, sqlite_url, default_policy(), clock, [ANN])
-    fake_api.user_sends(ALICE_ID, "/close", chat_id=STAFF_CHAT_ID, thread_id=ann.thread)
+    fake_api.user_sends(ALICE_ID, command, chat_id=STAFF_CHAT_ID, thread_id=ann.thread)
     fake_api.user_sends(ANN, "one more thing")
     desk = await RunningDesk(fake_api, sqlite_url, default_policy(), clock).start()
     try:
-        await fake_api.wait_for_bot_message(ANN, contains="Hello")
+        await fake_api.wait_for_bot_message(ANN, contains=answer)
     finally:
         await desk.stop()
 
     assert batch_sizes(fake_api)[0] == 2
+    if shown is None:  # closing posts nothing: the topic is closed
+        assert fake_api.topic(STAFF_CHAT_ID, ann.thread)["closed"]
+    else:
+        assert shown in topic_texts(fake_api, ann.thread)
     assert "one more thing" not in topic_texts(fake_api, ann.thread)
