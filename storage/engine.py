@@ -66,7 +66,11 @@ def make_engine(url: str, *, background: bool = False, readonly: bool = False) -
     # a handshake): tasks queue for the pool instead. A connection the server dropped fails
     # its first statement, SQLAlchemy then renews the whole pool, and the work is tried again
     # (storage.transient) — cheaper than a ping before every transaction.
-    return create_async_engine(url, pool_size=20, max_overflow=0, pool_timeout=60)
+    # asyncpg prepares every statement; its cache of them must hold a batch's savepoints
+    # (named sa_savepoint_1, 2, … per transaction) besides the statements they wrap, or
+    # each statement is prepared again (a round trip more) every time.
+    return create_async_engine(url, pool_size=20, max_overflow=0, pool_timeout=60,
+                               connect_args={"prepared_statement_cache_size": 1000})
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[_AsyncSession]:
