@@ -5,6 +5,13 @@ really went out, not from when it was planned: a send that left late (a busy eve
 slow answer before it) pushes the next one back, so a sliding window like Telegram's never
 holds one send too many. Every interval carries a small safety margin for the jitter between
 our clock and the moment a request reaches Telegram.
+
+The bot's overall limit (30 a second) is kept by what has *arrived*, too: a send may go only
+once the send thirty before it was answered a whole window ago. Sends let through a few
+milliseconds apart can reach Telegram together (a busy event loop, new connections, a busy
+server reading them late), and a window counted from when they were let through would then
+hold more than thirty; one counted from their answers cannot, since a request arrives before
+it is answered.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -31,6 +39,7 @@ log = logging.getLogger(__name__)
 TURN_LEAD = 0.05  # seconds before its chat is due that a turn begins
 GROUP_WINDOW_SENDS = 20  # a group takes 20 messages a minute
 BOT_WINDOW_SENDS = 30  # the bot sends 30 messages a second
+FLIGHT_CAP = 1.0  # seconds after which a send not yet answered counts as arrived
 _CURRENT_CHAT: ContextVar[int | None] = ContextVar("pacer_current_chat", default=None)
 
 
@@ -69,10 +78,25 @@ class SendLimits:
         """The spacing of any two sends of the bot."""
         return self._spaced(self.global_interval, BOT_WINDOW_SENDS)
 
+    def bot_window(self) -> float:
+        """Telegram's window for the bot's overall limit (BOT_WINDOW_SENDS sends in it)."""
+        return self.global_interval * BOT_WINDOW_SENDS * (1 + self.margin)
+
     def _spaced(self, interval: float, window_sends: int) -> float:
         if interval <= 0:
             return 0.0
         return interval * (1 + self.margin) + self.jitter / window_sends
+
+
+@dataclass
+class _Flight:
+    """A send let through, until its answer came (`landed`: the monotonic time then)."""
+
+    granted: float
+    landed: asyncio.Future[float]
+
+
+_CURRENT_FLIGHT: ContextVar[_Flight | None] = ContextVar("pacer_current_flight", default=None)
 
 
 @dataclass
@@ -104,6 +128,7 @@ class Pacer:
         self._waiters: dict[int, list[_Waiter]] = {}
         self._asked = 0
         self._last_global = float("-inf")
+        self._flights: deque[_Flight] = deque()  # the bot's last BOT_WINDOW_SENDS sends
 
     @asynccontextmanager
     async def turn(self, chat_id: int,
@@ -130,8 +155,10 @@ class Pacer:
         _CURRENT_CHAT.set(chat_id)
         async with self.turn(chat_id, lambda: float("inf")):
             while True:
-                while (delay := self._due(chat_id) - self.monotonic()) > 0:
-                    await asyncio.sleep(delay)
+                while (delay := self._due(chat_id) - self.monotonic()) > 0 or (
+                        await self._wait_window()):
+                    if delay > 0:
+                        await asyncio.sleep(delay)
                 if self.shared is None:
                     break
                 delay = await self.shared.take(chat_id, self.limits.interval(chat_id),
@@ -139,9 +166,42 @@ class Pacer:
                 if delay <= 0:
                     break
                 await asyncio.sleep(delay)
-            now = self.monotonic()
-            self._last[chat_id] = now
-            self._last_global = now
+            self._take_off(chat_id)
+
+    async def _wait_window(self) -> bool:
+        """Wait until the send BOT_WINDOW_SENDS before the next one arrived a window ago;
+        whether anything was waited for (the other conditions are to be looked at again)."""
+        if len(self._flights) < BOT_WINDOW_SENDS or self.limits.global_interval <= 0:
+            return False
+        oldest = self._flights[-BOT_WINDOW_SENDS]
+        cap = oldest.granted + FLIGHT_CAP
+        if not oldest.landed.done() and (flying := cap - self.monotonic()) > 0:
+            await asyncio.wait({oldest.landed}, timeout=flying)
+            return True
+        landed = min(oldest.landed.result() if oldest.landed.done() else cap, cap)
+        delay = landed + self.limits.bot_window() - self.monotonic()
+        if delay <= 0:
+            return False
+        await asyncio.sleep(delay)
+        return True
+
+    def _take_off(self, chat_id: int) -> None:
+        """A send to `chat_id` goes now (its answer is awaited by `landed`)."""
+        now = self.monotonic()
+        self._last[chat_id] = max(self._last.get(chat_id, float("-inf")), now)
+        self._last_global = now
+        flight = _Flight(now, asyncio.get_running_loop().create_future())
+        self._flights.append(flight)
+        if len(self._flights) > BOT_WINDOW_SENDS:
+            self._flights.popleft()
+        _CURRENT_FLIGHT.set(flight)
+
+    def landed(self) -> None:
+        """The send this task was let through for was answered (or failed)."""
+        flight = _CURRENT_FLIGHT.get()
+        if flight is not None and not flight.landed.done():
+            flight.landed.set_result(self.monotonic())
+        _CURRENT_FLIGHT.set(None)
 
     async def _acquire(self, chat_id: int, priority: Callable[[], float]) -> None:
         task = asyncio.current_task()
@@ -178,17 +238,16 @@ class Pacer:
         overall budget is waited for; the chat's interval then counts from this send."""
         while True:
             while (delay := self._last_global + self.limits.bot_interval()
-                   - self.monotonic()) > 0:
-                await asyncio.sleep(delay)
+                   - self.monotonic()) > 0 or await self._wait_window():
+                if delay > 0:
+                    await asyncio.sleep(delay)
             if self.shared is None:
                 break
             delay = await self.shared.take(chat_id, 0.0, self.limits.bot_interval())
             if delay <= 0:
                 break
             await asyncio.sleep(delay)
-        now = self.monotonic()
-        self._last[chat_id] = max(self._last.get(chat_id, float("-inf")), now)
-        self._last_global = now
+        self._take_off(chat_id)
 
     def _due(self, chat_id: int) -> float:
         return max(self._last.get(chat_id, float("-inf")) + self.limits.interval(chat_id),
@@ -290,8 +349,9 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
         chat_id = getattr(method, "chat_id", None)
         for attempt in range(self.attempts):
             try:
-                return await make_request(bot, method)
+                response = await make_request(bot, method)
             except TelegramRetryAfter as error:
+                self.pacer.landed()
                 self.held += 1
                 if not isinstance(chat_id, int) or attempt == self.attempts - 1:
                     raise
@@ -299,6 +359,12 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
                 if self.pacer.shared is not None:
                     await self.pacer.shared.hold(chat_id, float(error.retry_after))
                 await self.pacer.wait(chat_id)
+                continue
+            except BaseException:
+                self.pacer.landed()
+                raise
+            self.pacer.landed()
+            return response
         raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -232,7 +232,7 @@ async def _blocked_client_scenario(fake_api: FakeBotAPI, seeded: list[Desked]) -
             replies[client.user].append(text)
 
     def delivered() -> bool:
-        return all(len(fake_api.bot_messages(client.user)) >= 3 for client in seeded
+        return all(fake_api.bot_message_count(client.user) >= 3 for client in seeded
                    if client is not blocked)
 
     def reports() -> list[dict[str, Any]]:

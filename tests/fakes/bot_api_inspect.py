@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -134,11 +134,20 @@ class Inspection(Signals):
 
     def bot_messages(self, chat_id: int, thread_id: int | None = None) -> list[dict[str, Any]]:
         """Current messages the bot sent to a chat (or topic), oldest first."""
-        return [
-            message
-            for message in self.messages(chat_id, thread_id)
-            if message.get("from", {}).get("id") == self.bot_id
-        ]
+        return [copy.deepcopy(message) for message in self._bot_messages(chat_id, thread_id)]
+
+    def bot_message_count(self, chat_id: int, thread_id: int | None = None) -> int:
+        """How many current messages the bot sent to a chat (or topic): for the predicates of
+        `wait_for`, which run after every call — copying the messages there would keep this
+        process (and so the fake's clock) busy while the bot sends."""
+        return sum(1 for _ in self._bot_messages(chat_id, thread_id))
+
+    def _bot_messages(self, chat_id: int, thread_id: int | None) -> Iterator[dict[str, Any]]:
+        for message in self._chat(chat_id).messages.values():
+            if thread_id is not None and message.get("message_thread_id", GENERAL) != thread_id:
+                continue
+            if not is_service(message) and message.get("from", {}).get("id") == self.bot_id:
+                yield message
 
     def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
         """A current message, or None if it does not exist or was deleted."""

@@ -80,3 +80,35 @@ async def test_telegrams_retry_after_keeps_the_chat_quiet_and_shows_as_a_backlog
     held_at = time.monotonic()
     await pacer.wait(PERSON)
     assert time.monotonic() - held_at >= 0.09
+
+
+async def test_the_bots_thirty_first_send_waits_a_window_after_the_first_was_answered(
+) -> None:
+    # 30 sends a window of 30 ms; the first ones are answered late (a slow Telegram, or one
+    # that read them late): they may all have arrived just then, so the 31st waits a whole
+    # window after that answer, not after the first was let through.
+    pacer = Pacer(SendLimits(private_interval=0.0, group_interval=0.0, global_interval=0.001,
+                             margin=0, jitter=0))
+    answered: list[float] = []
+
+    async def send(chat_id: int, answer_after: float) -> float:
+        await pacer.wait(chat_id)
+        let_through = time.monotonic()
+        await asyncio.sleep(answer_after)
+        answered.append(time.monotonic())
+        pacer.landed()
+        return let_through
+
+    let_through = sorted(await asyncio.gather(*(send(PERSON + n, 0.1) for n in range(31))))
+    assert let_through[29] - let_through[0] < 0.09  # thirty spaced by the interval alone
+    assert let_through[30] >= min(answered) + 0.03
+
+
+async def test_a_send_never_answered_counts_as_arrived_after_a_while() -> None:
+    pacer = Pacer(SendLimits(private_interval=0.0, group_interval=0.0, global_interval=0.001,
+                             margin=0, jitter=0))
+    for n in range(30):
+        await pacer.wait(PERSON + n)  # let through, never answered (the send was dropped)
+    started = time.monotonic()
+    await asyncio.wait_for(pacer.wait(PERSON + 30), timeout=3)
+    assert 0.9 <= time.monotonic() - started < 2.0
