@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from domain.desk import Desk
 from domain.policy import default_policy
@@ -41,26 +42,39 @@ async def last_client_messages(database_url: str, *numbers: int) -> list[Any]:
     return [ticket.last_client_message_at if ticket else None for ticket in tickets]
 
 
+async def _a_database_error(uow: Any) -> None:
+    # the same update id twice: refused by the database (on PostgreSQL, the whole
+    # transaction is then refused until it goes back to before the error)
+    for _ in range(2):
+        await uow.session.execute(text(
+            "INSERT INTO processed_updates (update_id, at) VALUES (-7, '2026-01-01')"))
+
+
+async def _a_bug(_uow: Any) -> None:
+    raise RuntimeError("a bug in the relay")
+
+
+@pytest.mark.parametrize("failure", [_a_bug, _a_database_error])
 async def test_a_failing_update_in_a_batch_is_undone_alone(
-        fake_api: FakeBotAPI, sqlite_url: str, clock: MovableClock,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    ann, ben, cat = await seed_tickets(fake_api, sqlite_url, default_policy(), clock,
+        fake_api: FakeBotAPI, database_url: str, clock: MovableClock,
+        monkeypatch: pytest.MonkeyPatch, failure: Any) -> None:
+    ann, ben, cat = await seed_tickets(fake_api, database_url, default_policy(), clock,
                                        [ANN, BEN, CAT])
     relay = Desk.client_wrote
 
     async def failing_after_its_changes(self: Desk, uow: Any, *args: Any) -> Any:
         ticket = await relay(self, uow, *args)  # stored, and its copy put in the outbox ...
         if "boom" in str(args[-1].get("html")):
-            raise RuntimeError("a bug in the relay")  # ... and then it fails
+            await failure(uow)  # ... and then it fails
         return ticket
 
     monkeypatch.setattr(Desk, "client_wrote", failing_after_its_changes)
-    before = await last_client_messages(sqlite_url, ben.ticket, cat.ticket)
+    before = await last_client_messages(database_url, ben.ticket, cat.ticket)
     fake_api.user_sends(ANN, "first from Ann")
     fake_api.user_sends(BEN, "boom from Ben")
     fake_api.user_sends(CAT, "only from Cat")
     fake_api.user_sends(ANN, "second from Ann")
-    desk = await RunningDesk(fake_api, sqlite_url, default_policy(), clock).start()
+    desk = await RunningDesk(fake_api, database_url, default_policy(), clock).start()
     try:
         await fake_api.wait_for_bot_message(BEN, contains="something went wrong")
         await fake_api.wait_for(lambda: "second from Ann" in topic_texts(fake_api, ann.thread)
@@ -73,7 +87,7 @@ async def test_a_failing_update_in_a_batch_is_undone_alone(
     texts = topic_texts(fake_api, ann.thread)
     assert texts.index("first from Ann") < texts.index("second from Ann")
     assert "boom" not in topic_texts(fake_api, ben.thread)  # its outbox row was undone too
-    after = await last_client_messages(sqlite_url, ben.ticket, cat.ticket)
+    after = await last_client_messages(database_url, ben.ticket, cat.ticket)
     assert after[0] == before[0]  # Ben's ticket: the change undone
     assert after[1] > before[1]  # Cat's: kept
     # told once: the failed update is done with, not handled again
