@@ -95,7 +95,6 @@ class UpdateMiddleware(BaseMiddleware):
             await uow.commit()
         return result
 
-
     @asynccontextmanager
     async def batch(self, updates: Collection[Update],
                     telegram_users: Collection[int]) -> AsyncIterator[UpdateBatch]:

@@ -106,7 +106,6 @@ class Poller:
         else:
             self.offset = updates[-1].update_id + 1
 
-
     async def _together(self, updates: list[Update]) -> list[bool] | None:
         """The batch in one transaction (`UpdateMiddleware.batch`), in order; None when the
         database failed and nothing of it was kept."""
