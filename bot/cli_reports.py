@@ -17,6 +17,7 @@ from domain.clock import SystemClock
 from domain.policy import Policy
 from domain.privacy import Erasure, refreshed_cards
 from domain.reports import BadPeriod, Figures, Report, compile_report, parse_period
+from handlers.texts import numbers
 from handlers.texts_reports import duration, percent
 from storage.uow import UnitOfWorkFactory
 
@@ -202,8 +203,8 @@ async def _forget(args: argparse.Namespace, uow_factory: UnitOfWorkFactory) -> i
           + (f" @{client.username}" if client.username else "")
           + (f", forgotten already on {found.forgotten_before:%Y-%m-%d}"
              if found.forgotten_before else ""))
-    print(f"  tickets: {_numbers(found.tickets) or 'none'}"
-          + (f" (open: {_numbers(found.open_tickets)})" if found.open_tickets else ""))
+    print(f"  tickets: {numbers(found.tickets) or 'none'}"
+          + (f" (open: {numbers(found.open_tickets)})" if found.open_tickets else ""))
     if not args.yes and not _confirmed():
         print("frontdesk: nothing was erased")
         return EXIT_DATA
@@ -230,14 +231,12 @@ def _print_erasure(erasure: Erasure) -> None:
     print(f"frontdesk: client {erasure.client_id} is forgotten; erased:")
     print("  the name, username, Telegram account, remembered contract and time zone")
     print(f"  subjects and descriptions of {erasure.ticket_texts} ticket(s)"
-          + (f": {_numbers(erasure.tickets)}" if erasure.tickets else ""))
+          + (f": {numbers(erasure.tickets)}" if erasure.tickets else ""))
     print(f"  texts of {erasure.event_texts} event(s), {erasure.comments} rating comment(s), "
           f"{erasure.deliveries} delivered message(s)")
     print(f"  {erasure.links} message pair(s) and {erasure.states} conversation state(s)")
     print("kept: the tickets' numbers, times, statuses and scores (the figures)")
     if erasure.open_tickets:
-        print(f"still open, no longer answerable — close them: {_numbers(erasure.open_tickets)}")
+        print(f"still open, no longer answerable — close them: {numbers(erasure.open_tickets)}")
 
 
-def _numbers(numbers: tuple[int, ...]) -> str:
-    return ", ".join(f"#{number}" for number in numbers)

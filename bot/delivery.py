@@ -308,6 +308,13 @@ class Delivery:
         await self._into_topic(ticket.number, lambda topic: self._send_to_topic(topic, text))
 
     async def _general_notice(self, payload: dict[str, Any]) -> None:
+        if payload.get("ticket") is None:  # about no one ticket: the main staff group
+            with self._staff_locale():
+                text = texts.general_notice_without_ticket(payload["template"],
+                                                           payload.get("data", {}))
+            await self.pacer.wait(self.staff_chat_id)
+            await self.bot.send_message(chat_id=self.staff_chat_id, text=text)
+            return
         async with self.uow_factory() as uow:
             ticket, client = await self._ticket_and_client(uow, payload["ticket"])
         with self._staff_locale():

@@ -50,6 +50,14 @@ class Erasure:
     forgotten_before: datetime | None = None  # when the client was forgotten already, if so
 
 
+def staff_notice(erasure: Erasure) -> Outgoing:
+    """The staff group is told (without a name): which tickets lost their texts, which of
+    them are still open and can no longer be answered."""
+    return Outgoing(Kind.GENERAL_NOTICE, template="client_erased",
+                    data={"tickets": list(erasure.tickets),
+                          "open_tickets": list(erasure.open_tickets)})
+
+
 def refreshed_cards(erasure: Erasure) -> list[Outgoing]:
     """The card refreshes that take the name and subject off the staff group's topics."""
     return [Outgoing(Kind.CARD, number, erasure.client_id) for number in erasure.with_topics]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
@@ -207,6 +208,25 @@ def general_notice(template: str, policy: Policy, ticket: Ticket, client: Client
         return "🙋 " + _("#{number} ({who}: {subject}) has had no assignee for too "
                          "long.").format(number=ticket.number, who=who,
                                          subject=escape(ticket.subject)) + " " + mention
+    return escape(str(data.get("text", template)))
+
+
+def numbers(values: Iterable[object]) -> str:
+    """Ticket numbers as "#12, #15"."""
+    return ", ".join(f"#{number}" for number in values)
+
+
+def general_notice_without_ticket(template: str, data: dict[str, object]) -> str:
+    """A notice in the staff group's General topic about no one ticket."""
+    if template == "client_erased":
+        lines = ["🧹 " + _("A client had their data erased at their request (/forget).")]
+        if data.get("tickets"):
+            lines.append(_("Their requests {numbers} keep their figures, without names or "
+                           "texts.").format(numbers=numbers(data["tickets"])))  # type: ignore[arg-type]
+        if data.get("open_tickets"):
+            lines.append(_("Still open, and no longer answerable: {numbers} — please close "
+                           "them.").format(numbers=numbers(data["open_tickets"])))  # type: ignore[arg-type]
+        return "\n".join(lines)
     return escape(str(data.get("text", template)))
 
 

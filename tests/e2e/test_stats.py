@@ -89,6 +89,25 @@ async def test_forget_erases_the_client_after_the_button_and_tells_the_staff(
                                         thread_id=ticket.thread)
 
 
+async def test_the_staff_notice_of_an_erasure_survives_a_telegram_failure(
+        fake_api: FakeBotAPI, desk: RunningDesk) -> None:
+    # The notice is recorded with the erasure and sent by the outbox: Telegram failing it
+    # once neither undoes the erasure the client was told of nor loses the notice.
+    ticket = await opened(fake_api)
+    await card_shows(fake_api, ticket, "Carol", "Login fails")
+    fake_api.user_sends(CLIENT, "/forget")
+    question = await fake_api.wait_for_bot_message(CLIENT, contains="Erase your data?")
+    fake_api.fail_next("sendMessage", 500, chat_id=STAFF_CHAT_ID)
+    press(fake_api, CLIENT, question, "Yes")
+    await edited_to(fake_api, question, "Done: your data is erased")
+    notice = await fake_api.wait_for_bot_message(STAFF_CHAT_ID, contains="data erased")
+    assert f"#{ticket.number}" in notice["text"]
+    assert not any("went wrong" in answer.get("text", "")
+                   for answer in fake_api.bot_messages(CLIENT))
+    async with desk.app.uow_factory() as uow:  # type: ignore[union-attr]
+        assert await uow.clients.by_telegram(CLIENT) is None  # erased, and it stayed so
+
+
 async def test_forget_can_be_called_off(fake_api: FakeBotAPI, desk: RunningDesk) -> None:
     fake_api.add_user(CLIENT, "Carol", username="carol", language_code="en")
     fake_api.user_sends(CLIENT, "/forget")
