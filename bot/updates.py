@@ -117,8 +117,8 @@ class Poller:
         private = [context for context in contexts if context.chat is not None
                    and context.user is not None and context.chat.type == "private"]
         try:
-            async with middleware.batch(updates, {context.user_id for context in private}
-                                        ) as batch:
+            users = {context.user.id for context in private if context.user is not None}
+            async with middleware.batch(updates, users) as batch:
                 fsm = self.dispatcher.fsm
                 if isinstance(fsm.storage, SqlStorage):
                     states = (fsm.resolve_context(self.bot, context.chat_id, context.user_id,
