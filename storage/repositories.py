@@ -229,6 +229,7 @@ class TicketRepository:
         # read ahead for a batch of updates: the numbers of each client's tickets that were
         # open then, or became so since (newest first); their values are those of `_rows`
         self._open_of: dict[int, list[int]] = {}
+        self._held: list[tuple[int, dict[str, Any]]] | None = None  # see `hold`
 
     async def read_ahead(self, client_ids: Collection[int]) -> None:
         """Read the open tickets of these clients in one statement, for a batch of updates
@@ -244,6 +245,38 @@ class TicketRepository:
         self._open_of.clear()
         self._rows.clear()
         self._ids.clear()
+
+    def hold(self) -> None:
+        """From now on keep the changes of tickets' columns until `take_held` (a batch of
+        updates: the unit of work writes them, in one statement, before the next statement
+        that might read them, or at the commit)."""
+        if self._held is None:
+            self._held = []
+
+    def held_mark(self) -> int:
+        """Where the held changes end now (for `drop_held_after` and `take_held`)."""
+        return len(self._held or ())
+
+    def drop_held_after(self, mark: int) -> None:
+        """Forget the changes held since `mark` (their cause was undone)."""
+        if self._held is not None:
+            del self._held[mark:]
+
+    def take_held(self, upto: int | None = None) -> list[tuple[Any, list[dict[str, Any]]]]:
+        """The held changes up to `upto` (all by default), no longer held, as statements to
+        run with their parameters: one per set of columns (an executemany each); a ticket
+        changed twice, once with its last values."""
+        if not self._held:
+            return []
+        taken = self._held[:upto]
+        del self._held[:upto]
+        merged: dict[int, dict[str, Any]] = {}
+        for ticket_id, columns in taken:
+            merged.setdefault(ticket_id, {"ticket_id": ticket_id}).update(columns)
+        by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for parameters in merged.values():
+            by_columns.setdefault(frozenset(parameters), []).append(parameters)
+        return [(_UPDATE_TICKET, parameters) for parameters in by_columns.values()]
 
     def _keep_open_of(self, row: Mapping[str, Any]) -> None:
         """A ticket added or changed: it may be open now for a client read ahead."""
@@ -388,8 +421,10 @@ class TicketRepository:
         await self._update(row["id"], measures)
 
     async def _update(self, ticket_id: int, columns: Mapping[str, Any]) -> None:
-        """Write these columns of the ticket (nothing when there are none)."""
-        if columns:
+        """Write these columns of the ticket (nothing when there are none), or hold them."""
+        if columns and self._held is not None:
+            self._held.append((ticket_id, dict(columns)))
+        elif columns:
             connection = await self.session.connection()
             await connection.execute(_UPDATE_TICKET, {**columns, "ticket_id": ticket_id})
 

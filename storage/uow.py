@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -30,6 +31,7 @@ from storage.repositories import (
 )
 from storage.sla_queries import SlaQueries
 from storage.telegram_links import MessageLinkRepository, TopicRepository, UpdateLog
+from storage.transient import HeldWritesFailed, is_transient
 
 Calendars = Callable[[str], BusinessCalendar]  # the business calendar of an SLA level
 
@@ -55,6 +57,9 @@ class SqlUnitOfWork:
         self.agents = AgentRepository(session)
         self.sla = SlaQueries(session)
         self.privacy = ClientEraser(session)
+        self._part: _Part | None = None  # the part of a batch under way (see `part`)
+        self._watching = False  # whether `_before_statement` listens to the connection
+        self._writing_held = False
 
     @property
     def reports(self) -> ReportQueries:
@@ -79,30 +84,71 @@ class SqlUnitOfWork:
         event.listen(sync, "after_flush", self._flushed)
         await self.tickets.read_ahead(await self.clients.read_ahead(telegram_users))
         self.outbox.hold()
+        self.tickets.hold()
 
     @asynccontextmanager
     async def part(self) -> AsyncIterator[None]:
         """A part of the work (one update of a batch) that fails alone: on an error its
-        changes are undone (a savepoint) and those of the other parts are kept."""
-        mark = self.outbox.mark()
+        changes are undone and those of the other parts are kept.
+
+        The savepoint that undoes them is taken only before the part's first statement
+        (`_before_statement`): a part that only changes tickets' columns (a client's message
+        relayed) makes no statement at all — its changes are held and written with the
+        others', and forgotten if it fails.
+        """
+        outbox_mark = self.outbox.mark()
         session = self.session
         await session.flush()  # what earlier parts left pending is theirs, before the savepoint
         connection = await session.connection()
-        # A plain savepoint, one name for all: the ORM's own (begin_nested) costs more than
-        # the update it guards, and on PostgreSQL a name per part is a statement per part.
-        await connection.exec_driver_sql("SAVEPOINT update_part")
+        if not self._watching:
+            event.listen(connection.sync_connection, "before_execute", self._before_statement)
+            self._watching = True
+        part = self._part = _Part(self.tickets.held_mark())
         try:
             yield
             await session.flush()
         except BaseException:
-            self.outbox.drop_after(mark)
+            self._part = None
+            self.tickets.drop_held_after(part.mark)
+            self.outbox.drop_after(outbox_mark)
             self.forget_read_ahead()
-            await connection.exec_driver_sql("ROLLBACK TO SAVEPOINT update_part")
-            await connection.exec_driver_sql("RELEASE SAVEPOINT update_part")
+            if part.saved:
+                await connection.exec_driver_sql("ROLLBACK TO SAVEPOINT update_part")
+                await connection.exec_driver_sql("RELEASE SAVEPOINT update_part")
             # The rows of this session may hold what was undone: they are read again.
             session.expunge_all()
             raise
-        await connection.exec_driver_sql("RELEASE SAVEPOINT update_part")
+        self._part = None
+        if part.saved:
+            await connection.exec_driver_sql("RELEASE SAVEPOINT update_part")
+
+    def _before_statement(self, connection: Connection, statement: Any, multiparams: Any,
+                          params: Any, options: Any) -> tuple[Any, Any, Any]:
+        """Before any statement of a batch's connection: the savepoint of the part, if it
+        has none yet, then the changes held, so that the statement sees them."""
+        if not self._writing_held:
+            self._writing_held = True
+            try:
+                part = self._part
+                if part is not None and not part.saved:
+                    # A plain savepoint, one name for all: the ORM's own (begin_nested) costs
+                    # more than the update it guards, and on PostgreSQL a name per part is a
+                    # statement per part. Earlier parts' changes go before it, this one's after.
+                    self._write_held(connection, part.mark)
+                    connection.exec_driver_sql("SAVEPOINT update_part")
+                    part.saved, part.mark = True, 0
+                self._write_held(connection)
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                raise HeldWritesFailed() from error
+            finally:
+                self._writing_held = False
+        return statement, multiparams, params
+
+    def _write_held(self, connection: Connection, upto: int | None = None) -> None:
+        for statement, parameters in self.tickets.take_held(upto):
+            connection.execute(statement, parameters)
 
     def forget_read_ahead(self, tables: Collection[str] = ("clients", "tickets", "fsm")) -> None:
         """Drop what was read ahead for these tables: it is read again when asked for."""
@@ -125,13 +171,24 @@ class SqlUnitOfWork:
                                 if model in written])
 
     async def commit(self) -> None:
-        """Make the changes durable (the deliveries held, first)."""
+        """Make the changes durable (the changes and the deliveries held, first)."""
+        held = self.tickets.take_held()
+        if held:
+            connection = await self.session.connection()
+            for statement, parameters in held:
+                await connection.execute(statement, parameters)
         await self.outbox.flush()
         await self.session.commit()
 
     async def rollback(self) -> None:
         """Drop the changes."""
         await self.session.rollback()
+
+
+@dataclass
+class _Part:
+    mark: int  # where the tickets' changes held by this part begin
+    saved: bool = False  # whether the savepoint that undoes it was taken
 
 
 _READ_AHEAD_OF = {"clients": ("clients",), "tickets": ("tickets",), "fsm_states": ("fsm",)}
