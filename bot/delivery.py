@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
@@ -35,6 +36,7 @@ T = TypeVar("T")
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+TOPIC_READ_FRESH = 1.0  # seconds a topic read to find a lane's chat serves its claim
 
 
 class PermanentFailure(Exception):
@@ -64,6 +66,7 @@ class Delivery:
         self.clock = clock
         self._forum: dict[int, bool] = {}
         self._known_topics: dict[int, Topic] = {}  # read with the claim, used by the send
+        self._topics_read: dict[int, tuple[Topic, float]] = {}  # by `chat_of`: until when
 
     async def look_ahead(self, uow: SqlUnitOfWork, payload: dict[str, Any]) -> None:
         """Read, in the claim's transaction, what the item's delivery will need: a client's
@@ -71,7 +74,11 @@ class Delivery:
         transaction per message."""
         number = payload.get("ticket")
         if payload.get("kind") == Kind.COPY_TO_TOPIC.value and number is not None:
-            topic = await uow.topics.of_ticket(number)
+            just_read = self._topics_read.pop(number, None)
+            if just_read is not None and just_read[1] > time.monotonic():
+                topic: Topic | None = just_read[0]  # by `chat_of`, a moment ago
+            else:
+                topic = await uow.topics.of_ticket(number)
             if topic is not None:
                 self._known_topics[number] = topic
 
@@ -195,18 +202,22 @@ class Delivery:
         await retry_transient(store, f"card of #{number}")
         return Topic(number, chat_id, thread_id, card_id, name, False)
 
-    async def chat_of(self, payload: dict[str, Any]) -> int | None:
-        """The chat an item goes to (the outbox takes its turn there); None if it has none."""
+    async def chat_of(self, uow: SqlUnitOfWork, payload: dict[str, Any]) -> int | None:
+        """The chat an item goes to (the outbox takes its turn there); None if it has none.
+        A ticket's topic read for it is kept for the item's delivery (see `look_ahead`)."""
         kind = Kind(payload["kind"])
-        async with self.uow_factory() as uow:
-            if kind in (Kind.COPY_TO_CLIENT, Kind.EDIT_AT_CLIENT, Kind.CLIENT_NOTICE):
-                client = payload.get("client")
-                return None if client is None else await uow.clients.telegram_id(client)
-            number = payload.get("ticket")
-            topic = None if number is None else await uow.topics.of_ticket(number)
-            if topic is not None:
-                return topic.chat_id
-            ticket = None if number is None else await uow.tickets.get(number)
+        if kind in (Kind.COPY_TO_CLIENT, Kind.EDIT_AT_CLIENT, Kind.CLIENT_NOTICE):
+            client = payload.get("client")
+            return None if client is None else await uow.clients.telegram_id(client)
+        number = payload.get("ticket")
+        topic = None if number is None else await uow.topics.of_ticket(number)
+        if topic is not None:
+            if kind is Kind.COPY_TO_TOPIC:  # the claim comes next: it need not read it again
+                if len(self._topics_read) > 10_000:
+                    self._topics_read.clear()
+                self._topics_read[number] = (topic, time.monotonic() + TOPIC_READ_FRESH)
+            return topic.chat_id
+        ticket = None if number is None else await uow.tickets.get(number)
         return self.staff_chat_id if ticket is None else self._chat_for(ticket)
 
     def _chat_for(self, ticket: Ticket) -> int:

@@ -21,8 +21,8 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,6 +58,13 @@ _LANE_HEAD = (select(OutboxRow.id, OutboxRow.payload, OutboxRow.attempts, Outbox
                      OutboxRow.claimed_by, OutboxRow.claimed_until)
               .where(OutboxRow.state == "pending", OutboxRow.lane == bindparam("lane"))
               .order_by(OutboxRow.id).limit(50))
+_WAITING = (select(OutboxRow.lane, func.min(OutboxRow.id).label("head"),
+                   func.count().label("waiting"))
+            .where(OutboxRow.state == "pending").group_by(OutboxRow.lane).subquery())
+_LANES = (select(_WAITING.c.lane, _WAITING.c.waiting, OutboxRow.not_before,
+                 OutboxRow.claimed_until)
+          .join(OutboxRow, OutboxRow.id == _WAITING.c.head)
+          .order_by(_WAITING.c.head).limit(bindparam("lanes")))
 _CLAIM = (update(OutboxRow)
           .where(OutboxRow.id.in_(bindparam("ids", expanding=True)),
                  OutboxRow.state == "pending",
@@ -72,10 +79,6 @@ _UNCLAIM = (update(OutboxRow)
 _SETTLE = (update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
            .values(state=bindparam("outcome"), sent_at=bindparam("at"),
                    error=bindparam("reason"), claimed_by=None, claimed_until=None))
-_MORE = (select(OutboxRow.id)
-         .where(OutboxRow.state == "pending", OutboxRow.lane == bindparam("lane"),
-                OutboxRow.id.not_in(bindparam("ids", expanding=True)))
-         .limit(1))
 
 
 @dataclass
@@ -172,6 +175,9 @@ class _Item:
     row_ids: list[int]
     attempts: int
     payload: dict[str, Any]
+    # Whether the lane had more waiting when it was claimed. What is recorded later wakes
+    # the sender (`OutboxSender.wake`), which looks at the lane again once its worker ends.
+    more: bool = False
 
 
 def _source(payload: dict[str, Any]) -> dict[str, Any]:
@@ -249,16 +255,9 @@ class OutboxSender:
     async def _start_workers(self, stop: asyncio.Event) -> datetime | None:
         """Start a worker for every lane whose head is due; return the next due time."""
         now = self.clock.now()
-        lanes = (select(OutboxRow.lane, func.min(OutboxRow.id).label("head"),
-                        func.count().label("waiting"))
-                 .where(OutboxRow.state == "pending").group_by(OutboxRow.lane).subquery())
         async with self.uow_factory() as uow:
-            result = await uow.session.execute(
-                select(lanes.c.lane, lanes.c.waiting, OutboxRow.not_before,
-                       OutboxRow.claimed_until)
-                .join(OutboxRow, OutboxRow.id == lanes.c.head)
-                .order_by(lanes.c.head).limit(self.batch))
-            rows = result.all()
+            connection = await uow.session.connection()
+            rows = (await connection.execute(_LANES, {"lanes": self.batch})).all()
         self._waiting = {lane: (waiting, not_before) for lane, waiting, not_before, _ in rows}
         next_due: datetime | None = None
         for lane, _, not_before, claimed_until in rows:
@@ -272,17 +271,19 @@ class OutboxSender:
         return next_due
 
     async def _work(self, lane: str, stop: asyncio.Event) -> None:
-        woken = self._woken
+        looked = [self._woken]  # the wakes before the lane was last read
         try:
             async with self._slots:
-                await self._work_through(lane, stop)
+                await self._work_through(lane, stop, looked)
         finally:
-            if self._woken != woken:
-                # Something was recorded while this worker ran, and the loop may have left
-                # it to this worker: let the loop look again now rather than in a second.
+            if self._woken != looked[0]:
+                # Something was recorded after this worker last read its lane, and the loop
+                # may have left it to this worker: let the loop look again now rather than
+                # in a second. (Not after every item: a worker that waited long for its
+                # turn would make the loop read the whole outbox again for nothing.)
                 self._wake.set()
 
-    async def _work_through(self, lane: str, stop: asyncio.Event) -> None:
+    async def _work_through(self, lane: str, stop: asyncio.Event, looked: list[int]) -> None:
         more = True
         while more:
             try:
@@ -292,7 +293,9 @@ class OutboxSender:
                 return
             if chat_id is _NOTHING:
                 return
-            async with self._turn(lane, chat_id):
+            async with AsyncExitStack() as turn:
+                await turn.enter_async_context(self._turn(lane, chat_id))
+                looked[0] = self._woken  # what was recorded before is seen by the claim
                 try:
                     item = await self._claim(lane)
                 except Exception:
@@ -300,7 +303,7 @@ class OutboxSender:
                     return
                 if item is None:
                     return
-                more = await self._deliver(item)
+                more = await self._deliver(item, sent=turn.aclose)
             if stop.is_set() and item.attempts > 0:
                 return
 
@@ -314,9 +317,9 @@ class OutboxSender:
                 select(OutboxRow.payload).where(OutboxRow.state == "pending",
                                                 OutboxRow.lane == lane)
                 .order_by(OutboxRow.id).limit(1))).scalar()
-        if payload is None:
-            return _NOTHING
-        chat_id = await self.delivery.chat_of(json.loads(payload))
+            if payload is None:
+                return _NOTHING
+            chat_id = await self.delivery.chat_of(uow, json.loads(payload))
         if len(self._lane_chats) > 10_000:
             self._lane_chats.clear()
         self._lane_chats[lane] = (chat_id, self.clock.now() + LANE_CHAT_MEMORY)
@@ -360,6 +363,7 @@ class OutboxSender:
                 self._merge_album(item, rows[1:], album)
             elif self._should_coalesce(payload):
                 self._coalesce(item, rows[1:])
+            item.more = len(rows) > len(item.row_ids)
             mine = {"ids": item.row_ids, "holder": self.holder}
             claimed = await connection.execute(
                 _CLAIM, {**mine, "now": now, "until": now + self.claim_for})
@@ -408,8 +412,11 @@ class OutboxSender:
         if len(parts) > 1:
             item.payload = {**item.payload, "data": {"sources": parts}}
 
-    async def _deliver(self, item: _Item) -> bool:
-        """Deliver, and record how it went; whether the lane may have more to send."""
+    async def _deliver(self, item: _Item,
+                       sent: Callable[[], Awaitable[None]] | None = None) -> bool:
+        """Deliver, and record how it went; whether the lane may have more to send. Once
+        Telegram has the message, `sent` is called (the lane gives up its turn at the chat:
+        the next lane's claim and this one's mark then share a transaction)."""
         renewing = asyncio.create_task(self._keep_claim(item))
         try:
             with links_collected() as links:
@@ -427,7 +434,10 @@ class OutboxSender:
             await self._retry_later(item, min(MAX_BACKOFF, 2.0 ** item.attempts), repr(error))
         else:
             self.sent += len(item.row_ids)
-            return await self._mark(item, "sent", None, links)
+            if sent is not None:
+                await sent()
+            await self._mark(item, "sent", None, links)
+            return item.more
         finally:
             renewing.cancel()
         return True
@@ -473,24 +483,19 @@ class OutboxSender:
         await self.delivery.report_failure(item.payload, error)
 
     async def _mark(self, item: _Item, state: str, error: str | None,
-                    links: list[Link] | None = None) -> bool:
+                    links: list[Link] | None = None) -> None:
         """Record the outcome (with the message pairs the delivery made, in the same
-        transaction); tried until it lands, or the item would go out twice. Returns whether
-        the lane has more waiting."""
+        transaction); tried until it lands, or the item would go out twice."""
 
-        async def record(uow: SqlUnitOfWork) -> bool:
+        async def record(uow: SqlUnitOfWork) -> None:
             now = self.clock.now()
             await record_links(uow, links or [], now)
             connection = await uow.session.connection()
             await connection.execute(_SETTLE, {"ids": item.row_ids, "outcome": state,
                                                "at": now, "reason": error})
-            more = (await connection.execute(
-                _MORE, {"lane": item.lane, "ids": item.row_ids})).first()
-            return more is not None
 
         try:
-            more: bool = await self._ledger.write(record, self.mark_patience)
-            return more
+            await self._ledger.write(record, self.mark_patience)
         except Exception:
             log.exception("outbox item %s: could not record it as %s", item.row_ids, state)
-            return True
+            item.more = True  # the lane is looked at again

@@ -5,15 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import MessageLinkRow, ProcessedUpdateRow, TicketRow, TopicRow
 
 # Statements of the relay's hot path, built once (building one costs more than running it).
-_ADD_LINK = insert(MessageLinkRow)
+_LINK_COLUMNS = ("direction", "client_chat_id", "client_message_id", "staff_chat_id",
+                 "staff_message_id", "created_at")
+# A pair by its ticket's number: the ticket's id is looked up by the statement itself (a pair
+# whose ticket is gone is not kept).
+_ADD_LINK = insert(MessageLinkRow).from_select(
+    ["ticket_id", *_LINK_COLUMNS],
+    select(TicketRow.id, *(bindparam(name, type_=MessageLinkRow.__table__.c[name].type)
+                           for name in _LINK_COLUMNS))
+    .where(TicketRow.number == bindparam("number")))
 _RECORD_UPDATE = insert(ProcessedUpdateRow)
+# Built once: every message into a topic asks for it (the fields of `Topic`, in order).
+_TOPIC_OF_TICKET = (select(TopicRow.chat_id, TopicRow.thread_id, TopicRow.card_message_id,
+                           TopicRow.title, TopicRow.closed)
+                    .join(TicketRow, TicketRow.id == TopicRow.ticket_id)
+                    .where(TicketRow.number == bindparam("number")))
 
 
 @dataclass(frozen=True)
@@ -48,11 +61,8 @@ class TopicRepository:
 
     async def of_ticket(self, number: int) -> Topic | None:
         """The ticket's topic, if it has one."""
-        result = await self.session.execute(
-            select(TopicRow, TicketRow.number).join(TicketRow, TicketRow.id == TopicRow.ticket_id)
-            .where(TicketRow.number == number))
-        found = result.first()
-        return None if found is None else _topic(found[0], found[1])
+        found = (await self.session.execute(_TOPIC_OF_TICKET, {"number": number})).first()
+        return None if found is None else Topic(number, *found)
 
     async def ticket_at(self, chat_id: int, thread_id: int | None) -> int | None:
         """The ticket number whose topic this is."""
@@ -96,10 +106,6 @@ class TopicRepository:
         return result.scalar_one()
 
 
-def _topic(row: TopicRow, number: int) -> Topic:
-    return Topic(number, row.chat_id, row.thread_id, row.card_message_id, row.title, row.closed)
-
-
 class MessageLinkRepository:
     """Pairs of messages, for replies and edits."""
 
@@ -114,13 +120,10 @@ class MessageLinkRepository:
     async def add_many(self, links: list[tuple[int, str, tuple[int, int], tuple[int, int]]],
                        now: datetime) -> None:
         """Remember several pairs (ticket number, direction, client and staff message) at
-        once: one statement for the tickets' ids, one for the rows."""
+        once: one statement for them all."""
         if not links:
             return
-        numbers = sorted({number for number, *_ in links})
-        ids = dict((await self.session.execute(
-            select(TicketRow.number, TicketRow.id).where(TicketRow.number.in_(numbers)))).all())
-        rows = [{"ticket_id": ids[number], "direction": direction,
+        rows = [{"number": number, "direction": direction,
                  "client_chat_id": client[0], "client_message_id": client[1],
                  "staff_chat_id": staff[0], "staff_message_id": staff[1], "created_at": now}
                 for number, direction, client, staff in links]
