@@ -51,13 +51,14 @@ AGE_WEIGHT = 3.0  # turns a lane waits to gain the priority of one more waiting 
 _NOTHING = object()  # an empty lane
 MAX_BACKOFF = 300.0
 COALESCE_LIMIT = 3500  # characters of merged client texts in one staff message
+HEAD_ROWS = 50  # items of a lane read at a claim (an album's parts, texts to merge)
 
 
 # The statements of every send, built once (building one costs more than running it).
 _LANE_HEAD = (select(OutboxRow.id, OutboxRow.payload, OutboxRow.attempts, OutboxRow.not_before,
                      OutboxRow.claimed_by, OutboxRow.claimed_until)
               .where(OutboxRow.state == "pending", OutboxRow.lane == bindparam("lane"))
-              .order_by(OutboxRow.id).limit(50))
+              .order_by(OutboxRow.id).limit(HEAD_ROWS))
 _WAITING = (select(OutboxRow.lane, func.min(OutboxRow.id).label("head"),
                    func.count().label("waiting"))
             .where(OutboxRow.state == "pending").group_by(OutboxRow.lane).subquery())
@@ -363,7 +364,7 @@ class OutboxSender:
                 self._merge_album(item, rows[1:], album)
             elif self._should_coalesce(payload):
                 self._coalesce(item, rows[1:])
-            item.more = len(rows) > len(item.row_ids)
+            item.more = len(rows) > len(item.row_ids) or len(rows) == HEAD_ROWS
             mine = {"ids": item.row_ids, "holder": self.holder}
             claimed = await connection.execute(
                 _CLAIM, {**mine, "now": now, "until": now + self.claim_for})
