@@ -6,7 +6,7 @@ import re
 from html import escape
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
+from aiogram.filters import CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -18,7 +18,7 @@ from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNot
 from domain.tickets import Ticket
 from handlers import keyboards_client as kb
 from handlers.callbacks import LangCb, TicketCb
-from handlers.filters import OnLoop, PrivateChat
+from handlers.filters import Command, CommandStart, OnLoop, PrivateChat
 from handlers.intake import greet
 from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram import Bot, filters
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from magic_filter import MagicFilter
@@ -40,3 +41,25 @@ class OnLoop(Filter):
     async def __call__(self, event: TelegramObject) -> bool | dict[str, Any]:
         result = self.magic.resolve(event)
         return result if isinstance(result, dict) else bool(result)
+
+
+class _FirstThePrefix:
+    """aiogram's command filter, answering at once for a text that does not begin with the
+    command prefix: aiogram parses it and raises and catches an error to say no, for every
+    command handler a client's message passes on its way to the relay."""
+
+    prefix: str
+
+    async def __call__(self, message: Message, bot: Bot) -> bool | dict[str, Any]:
+        text = (message.text or message.caption) if isinstance(message, Message) else None
+        if not text or text.lstrip()[:1] not in self.prefix:
+            return False
+        return await super().__call__(message, bot)  # type: ignore[misc, no-any-return]
+
+
+class Command(_FirstThePrefix, filters.Command):
+    """`aiogram.filters.Command`, quicker to say no (see `_FirstThePrefix`)."""
+
+
+class CommandStart(_FirstThePrefix, filters.CommandStart):
+    """`aiogram.filters.CommandStart`, quicker to say no (see `_FirstThePrefix`)."""

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -19,7 +19,7 @@ from domain.errors import ExpiredContract, UnknownContract
 from domain.policy import Policy
 from handlers import keyboards_client as kb
 from handlers.callbacks import IntakeCb
-from handlers.filters import OnLoop, PrivateChat
+from handlers.filters import Command, OnLoop, PrivateChat
 from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from domain.desk import Desk
 from domain.errors import ExpiredContract, UnknownContract
-from handlers.filters import StaffChat
+from handlers.filters import Command, StaffChat
 from handlers.ports import HandlerUnitOfWork
 from handlers.staff import agent_of
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -13,7 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from domain.clients import Client
 from domain.desk import Desk
 from domain.privacy import refreshed_cards, staff_notice
-from handlers.filters import PrivateChat
+from handlers.filters import Command, PrivateChat
 from handlers.ports import HandlerUnitOfWork
 from handlers.texts import numbers
 

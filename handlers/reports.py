@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
 
 from domain.desk import Desk
 from domain.reports import BadPeriod, Report, fetch_rows, parse_period, report_from
 from handlers import charts, texts_reports
-from handlers.filters import StaffChat
+from handlers.filters import Command, StaffChat
 from handlers.ports import HandlerUnitOfWork
 
 router = Router(name="reports")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import Command
 from aiogram.types import Message
 
 from domain.desk import Desk
 from handlers import texts_sla
-from handlers.filters import StaffChat
+from handlers.filters import Command, StaffChat
 from handlers.ports import HandlerUnitOfWork
 
 router = Router(name="sla")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -17,7 +17,7 @@ from domain.tickets import Actor, Status, Ticket
 from handlers import keyboards_staff as kb
 from handlers import texts
 from handlers.callbacks import TicketCb
-from handlers.filters import OnLoop, StaffChat
+from handlers.filters import Command, OnLoop, StaffChat
 from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
 

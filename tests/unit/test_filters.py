@@ -7,12 +7,14 @@ update. A filter written `F.text` by habit would bring it back: this test names 
 
 from __future__ import annotations
 
-from aiogram import F, Router
+import pytest
+from aiogram import Bot, F, Router, filters
 from aiogram.dispatcher.event.handler import CallableObject
+from aiogram.filters.command import CommandException
 from aiogram.types import Chat, Message, User
 
 from handlers import client, intake, other_channels, privacy, reports, sla, staff
-from handlers.filters import OnLoop, PrivateChat
+from handlers.filters import Command, CommandStart, OnLoop, PrivateChat
 
 ROUTERS = (privacy.router, client.router, intake.router, other_channels.router, sla.router,
            reports.router, staff.router)
@@ -63,3 +65,27 @@ async def test_on_loop_gives_what_the_magic_filter_gives() -> None:
 async def test_private_chat() -> None:
     assert await PrivateChat()(_message("hi")) is True
     assert await PrivateChat()(_message("hi", chat_type="supergroup")) is False
+
+
+@pytest.mark.parametrize("text", ["/help", "/help me please", "  /help", "/helpx", "/start",
+                                  "/start abc", "help", "hello /help", "", None, "/", "!help"])
+async def test_the_desks_command_filters_answer_as_aiograms(text: str | None) -> None:
+    bot = Bot("42:TEST")
+    message = _message(text)
+    for ours, theirs in ((Command("help"), filters.Command("help")),
+                         (CommandStart(), filters.CommandStart())):
+        mine, aiograms = await ours(message, bot), await theirs(message, bot)
+        assert mine == aiograms, (text, mine, aiograms)
+
+
+async def test_a_text_that_is_no_command_is_refused_without_being_parsed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed = []
+
+    async def parse_command(self: filters.Command, text: str, bot: Bot) -> None:
+        parsed.append(text)
+        raise CommandException("not a command")
+
+    monkeypatch.setattr(filters.Command, "parse_command", parse_command)
+    assert await Command("help")(_message("a client's long message"), Bot("42:TEST")) is False
+    assert parsed == []  # aiogram's own filter parses it, and raises, to say no
