@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Row
@@ -32,6 +32,8 @@ from storage.models import (
 )
 from storage.report_queries import measured_columns
 
+T = TypeVar("T")
+
 _TICKET_FIELDS = (
     "number", "client_id", "subject", "request_type", "queue", "priority", "sla_level",
     "contract_number", "customer", "special", "assignee_id", "assignee_name", "created_at",
@@ -47,6 +49,43 @@ _CLIENT_BY_TELEGRAM = select(ClientRow.__table__).where(
     ClientRow.telegram_user_id == bindparam("user_id"))
 _CLIENTS_BY_TELEGRAM = select(ClientRow.__table__).where(
     ClientRow.telegram_user_id.in_(bindparam("user_ids", expanding=True)))
+
+
+class Held(Generic[T]):
+    """Writes kept back while a batch of updates is handled, in order, to be made together;
+    an update undone forgets its own (`mark` before it, `drop_after` the mark)."""
+
+    def __init__(self) -> None:
+        self._items: list[T] | None = None  # None: not holding, written at once
+
+    def start(self) -> None:
+        """From now on keep what is written (`keep`) until it is taken."""
+        if self._items is None:
+            self._items = []
+
+    def keep(self, item: T) -> bool:
+        """Keep this write if holding; whether it was kept (if not, the caller makes it)."""
+        if self._items is None:
+            return False
+        self._items.append(item)
+        return True
+
+    def mark(self) -> int:
+        """Where the writes held end now."""
+        return len(self._items or ())
+
+    def drop_after(self, mark: int) -> None:
+        """Forget the writes held since `mark` (their cause was undone)."""
+        if self._items is not None:
+            del self._items[mark:]
+
+    def take(self, upto: int | None = None) -> list[T]:
+        """The writes held up to `upto` (all by default), no longer held."""
+        if not self._items:
+            return []
+        taken = self._items[:upto]
+        del self._items[:upto]
+        return taken
 
 
 class ClientRepository:
@@ -229,7 +268,9 @@ class TicketRepository:
         # read ahead for a batch of updates: the numbers of each client's tickets that were
         # open then, or became so since (newest first); their values are those of `_rows`
         self._open_of: dict[int, list[int]] = {}
-        self._held: list[tuple[int, dict[str, Any]]] | None = None  # see `hold`
+        # a batch of updates: changes of tickets' columns, written by the unit of work in
+        # one statement before the next statement that might read them, or at the commit
+        self.held: Held[tuple[int, dict[str, Any]]] = Held()
 
     async def read_ahead(self, client_ids: Collection[int]) -> None:
         """Read the open tickets of these clients in one statement, for a batch of updates
@@ -246,32 +287,12 @@ class TicketRepository:
         self._rows.clear()
         self._ids.clear()
 
-    def hold(self) -> None:
-        """From now on keep the changes of tickets' columns until `take_held` (a batch of
-        updates: the unit of work writes them, in one statement, before the next statement
-        that might read them, or at the commit)."""
-        if self._held is None:
-            self._held = []
-
-    def held_mark(self) -> int:
-        """Where the held changes end now (for `drop_held_after` and `take_held`)."""
-        return len(self._held or ())
-
-    def drop_held_after(self, mark: int) -> None:
-        """Forget the changes held since `mark` (their cause was undone)."""
-        if self._held is not None:
-            del self._held[mark:]
-
-    def take_held(self, upto: int | None = None) -> list[tuple[Any, list[dict[str, Any]]]]:
-        """The held changes up to `upto` (all by default), no longer held, as statements to
-        run with their parameters: one per set of columns (an executemany each); a ticket
-        changed twice, once with its last values."""
-        if not self._held:
-            return []
-        taken = self._held[:upto]
-        del self._held[:upto]
+    def held_writes(self, upto: int | None = None) -> list[tuple[Any, list[dict[str, Any]]]]:
+        """The changes held (`held`) up to `upto` (all by default), no longer held, as
+        statements to run with their parameters: one per set of columns (an executemany
+        each); a ticket changed twice, once with its last values."""
         merged: dict[int, dict[str, Any]] = {}
-        for ticket_id, columns in taken:
+        for ticket_id, columns in self.held.take(upto):
             merged.setdefault(ticket_id, {"ticket_id": ticket_id}).update(columns)
         by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
         for parameters in merged.values():
@@ -422,9 +443,7 @@ class TicketRepository:
 
     async def _update(self, ticket_id: int, columns: Mapping[str, Any]) -> None:
         """Write these columns of the ticket (nothing when there are none), or hold them."""
-        if columns and self._held is not None:
-            self._held.append((ticket_id, dict(columns)))
-        elif columns:
+        if columns and not self.held.keep((ticket_id, dict(columns))):
             connection = await self.session.connection()
             await connection.execute(_UPDATE_TICKET, {**columns, "ticket_id": ticket_id})
 
@@ -493,22 +512,9 @@ class OutboxRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._held: list[dict[str, Any]] | None = None  # see `hold`
-
-    def hold(self) -> None:
-        """From now on keep the deliveries put until `flush`, to insert them in one
-        statement (a batch of updates; the unit of work flushes before it commits)."""
-        if self._held is None:
-            self._held = []
-
-    def mark(self) -> int:
-        """Where the held deliveries end now (for `drop_after`)."""
-        return len(self._held or ())
-
-    def drop_after(self, mark: int) -> None:
-        """Forget the deliveries held since `mark` (their cause was undone)."""
-        if self._held is not None:
-            del self._held[mark:]
+        # a batch of updates: deliveries inserted in one statement when the unit of work
+        # flushes them, before it commits
+        self.held: Held[dict[str, Any]] = Held()
 
     async def put(self, item: Outgoing, at: datetime) -> None:
         """Record a delivery to be made."""
@@ -518,16 +524,14 @@ class OutboxRepository:
         row = {"lane": item.lane, "kind": item.kind.value,
                "payload": json.dumps(payload, ensure_ascii=False), "state": "pending",
                "attempts": 0, "not_before": at, "created_at": at}
-        if self._held is not None:
-            self._held.append(row)
-            return
-        connection = await self.session.connection()  # plain Core: no ORM bookkeeping
-        await connection.execute(_PUT_OUTGOING, row)
+        if not self.held.keep(row):
+            connection = await self.session.connection()  # plain Core: no ORM bookkeeping
+            await connection.execute(_PUT_OUTGOING, row)
 
     async def flush(self) -> None:
         """Insert the deliveries held, in the order they were put."""
-        if self._held:
-            rows, self._held = self._held, []
+        rows = self.held.take()
+        if rows:
             connection = await self.session.connection()
             await connection.execute(_PUT_OUTGOING, rows)
 

@@ -83,8 +83,8 @@ class SqlUnitOfWork:
         event.listen(sync, "do_orm_execute", self._orm_statement)
         event.listen(sync, "after_flush", self._flushed)
         await self.tickets.read_ahead(await self.clients.read_ahead(telegram_users))
-        self.outbox.hold()
-        self.tickets.hold()
+        self.outbox.held.start()
+        self.tickets.held.start()
 
     @asynccontextmanager
     async def part(self) -> AsyncIterator[None]:
@@ -96,21 +96,21 @@ class SqlUnitOfWork:
         relayed) makes no statement at all — its changes are held and written with the
         others', and forgotten if it fails.
         """
-        outbox_mark = self.outbox.mark()
+        outbox_mark = self.outbox.held.mark()
         session = self.session
         await session.flush()  # what earlier parts left pending is theirs, before the savepoint
         connection = await session.connection()
         if not self._watching:
             event.listen(connection.sync_connection, "before_execute", self._before_statement)
             self._watching = True
-        part = self._part = _Part(self.tickets.held_mark())
+        part = self._part = _Part(self.tickets.held.mark())
         try:
             yield
             await session.flush()
         except BaseException:
             self._part = None
-            self.tickets.drop_held_after(part.mark)
-            self.outbox.drop_after(outbox_mark)
+            self.tickets.held.drop_after(part.mark)
+            self.outbox.held.drop_after(outbox_mark)
             self.forget_read_ahead()
             if part.saved:
                 await connection.exec_driver_sql("ROLLBACK TO SAVEPOINT update_part")
@@ -147,7 +147,7 @@ class SqlUnitOfWork:
         return statement, multiparams, params
 
     def _write_held(self, connection: Connection, upto: int | None = None) -> None:
-        for statement, parameters in self.tickets.take_held(upto):
+        for statement, parameters in self.tickets.held_writes(upto):
             connection.execute(statement, parameters)
 
     def forget_read_ahead(self, tables: Collection[str] = ("clients", "tickets", "fsm")) -> None:
@@ -172,7 +172,7 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         """Make the changes durable (the changes and the deliveries held, first)."""
-        held = self.tickets.take_held()
+        held = self.tickets.held_writes()
         if held:
             connection = await self.session.connection()
             for statement, parameters in held:
