@@ -215,7 +215,8 @@ class Delivery:
             if kind is Kind.COPY_TO_TOPIC:  # the claim comes next: it need not read it again
                 if len(self._topics_read) > 10_000:
                     self._topics_read.clear()
-                self._topics_read[number] = (topic, time.monotonic() + TOPIC_READ_FRESH)
+                self._topics_read[topic.ticket_number] = (
+                    topic, time.monotonic() + TOPIC_READ_FRESH)
             return topic.chat_id
         ticket = None if number is None else await uow.tickets.get(number)
         return self.staff_chat_id if ticket is None else self._chat_for(ticket)
