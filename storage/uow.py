@@ -59,7 +59,7 @@ class SqlUnitOfWork:
         self.privacy = ClientEraser(session)
         self._part: _Part | None = None  # the part of a batch under way (see `part`)
         self._watching = False  # whether `_before_statement` listens to the connection
-        self._writing_held = False
+        self._writing_held = False  # `_before_statement` is writing them (not again)
 
     @property
     def reports(self) -> ReportQueries:
@@ -172,11 +172,9 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         """Make the changes durable (the changes and the deliveries held, first)."""
-        held = self.tickets.held_writes()
-        if held:
+        if self.tickets.held.mark():
             connection = await self.session.connection()
-            for statement, parameters in held:
-                await connection.execute(statement, parameters)
+            await connection.run_sync(self._write_held)
         await self.outbox.flush()
         await self.session.commit()
 
