@@ -204,6 +204,10 @@ def _client(row: ClientRow | Row[Any]) -> Client:
 
 
 
+# keeps a statement's parameters well under SQLite's and asyncpg's limits (32766, 32767)
+_CONTRACTS_PER_STATEMENT = 1000
+
+
 class ContractRepository:
     """The contract registry."""
 
@@ -218,7 +222,19 @@ class ContractRepository:
         return None if row is None else _contract(row)
 
     async def upsert_many(self, contracts: list[Contract], now: datetime) -> tuple[int, int]:
-        """Insert or update contracts by number; return (added, updated)."""
+        """Insert or update contracts by number; return (added, updated).
+
+        A license key the file gives to another contract moves there (two contracts may even
+        swap keys): the keys of the file's contracts, and the file's keys wherever they are, are
+        cleared first, so that no statement ever finds one key on two contracts.
+        """
+        numbers = [contract.number for contract in contracts]
+        keys = [contract.license_key for contract in contracts if contract.license_key]
+        for column, values in ((ContractRow.number, numbers), (ContractRow.license_key, keys)):
+            for first in range(0, len(values), _CONTRACTS_PER_STATEMENT):
+                chunk = values[first:first + _CONTRACTS_PER_STATEMENT]
+                await self.session.execute(
+                    update(ContractRow).where(column.in_(chunk)).values(license_key=None))
         added = updated = 0
         for contract in contracts:
             row = await self.session.get(ContractRow, contract.number)
@@ -231,7 +247,6 @@ class ContractRepository:
             row.customer, row.sla_level = contract.customer, contract.sla_level
             row.valid_until, row.special_requests = contract.valid_until, contract.special_requests
             row.license_key, row.imported_at = contract.license_key, now
-        # license keys may move between contracts within one file: clear them first
         await self.session.flush()
         return added, updated
 

@@ -77,6 +77,29 @@ async def test_contracts_upsert_and_are_found_by_number_or_license_key(
         assert await uow.contracts.find("C-3") is None
 
 
+async def test_contracts_file_may_swap_license_keys_between_contracts(
+        uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.contracts.upsert_many([
+            Contract("C-1", "ACME", "standard", None, False, "KEY-1"),
+            Contract("C-2", "Globex", "premium", None, False, "KEY-2"),
+            Contract("C-3", "Initech", "standard", None, False, "KEY-3"),
+        ], NOW)
+        await uow.commit()
+    async with uow_factory() as uow:
+        # C-1 and C-2 swap keys; C-3's key moves to C-4, a contract new in this file
+        added, updated = await uow.contracts.upsert_many([
+            Contract("C-1", "ACME", "standard", None, False, "KEY-2"),
+            Contract("C-2", "Globex", "premium", None, False, "KEY-1"),
+            Contract("C-4", "Umbrella", "standard", None, False, "KEY-3"),
+        ], NOW)
+        await uow.commit()
+    assert (added, updated) == (1, 2)
+    async with uow_factory() as uow:
+        keys = {contract.number: contract.license_key for contract in await uow.contracts.all()}
+    assert keys == {"C-1": "KEY-2", "C-2": "KEY-1", "C-3": None, "C-4": "KEY-3"}
+
+
 async def test_ticket_round_trip_keeps_fields_and_history(uow_factory: UnitOfWorkFactory) -> None:
     client_id = await _client(uow_factory)
     agent = Actor("agent", 1001, "Alice")
