@@ -34,6 +34,7 @@ from bot.pacing import (
 from bot.responses import KeepResponseTypes
 from bot.scheduler import Scheduler
 from bot.settings import ConfigError, Settings
+from bot.startup import until_telegram_answers, wait_for_telegram, warn_about_staff_chats
 from bot.updates import Poller, confirm
 from domain.clock import Clock, SystemClock
 from domain.desk import Desk
@@ -196,8 +197,9 @@ async def serve(app: App, stop: asyncio.Event, polling_timeout: int = 10) -> Non
 
     On stop, updates being handled are finished and the outbox is drained before returning.
     """
-    await register_commands(app.bot, app.i18n, staff_chats(app.settings, app.policy),
-                            app.policy.staff_language)
+    await until_telegram_answers("the command menus", lambda: register_commands(
+        app.bot, app.i18n, staff_chats(app.settings, app.policy), app.policy.staff_language),
+        stop)
     sender_task = asyncio.create_task(app.sender.run(stop))
     scheduler_task = asyncio.create_task(app.scheduler.run(stop))
     try:
@@ -206,7 +208,8 @@ async def serve(app: App, stop: asyncio.Event, polling_timeout: int = 10) -> Non
 
             await serve_webhook(app, stop)
         else:
-            await app.bot.delete_webhook(drop_pending_updates=False)
+            await until_telegram_answers(
+                "polling", lambda: app.bot.delete_webhook(drop_pending_updates=False), stop)
             # Our poller, not aiogram's: it confirms a batch only once it has been handled.
             poller = Poller(app.dispatcher, app.bot, polling_timeout,
                             app.dispatcher.resolve_used_update_types())
@@ -219,12 +222,21 @@ async def serve(app: App, stop: asyncio.Event, polling_timeout: int = 10) -> Non
 
 async def run(settings: Settings, policy: Policy) -> None:
     """`frontdesk run`: serve until SIGTERM/SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    # Telegram first: a rejected token is one line, before anything else is touched.
+    bot = make_bot(settings)
+    try:
+        me = await wait_for_telegram(bot, stop)
+    finally:
+        await bot.session.close()
+    if me is None:
+        return
     async with build_app(settings, policy) as app:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+        await warn_about_staff_chats(app.bot, me, settings.staff_chat_id, policy)
         # Everything loaded so far (modules, the Bot API's models, the schema) lives as long
         # as the process: kept out of the garbage collector's full passes, which otherwise
         # walk it all and stop the bot for 100-200 ms every few seconds under load.

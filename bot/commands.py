@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import LANGUAGES, DeskI18n
+
+log = logging.getLogger(__name__)
 
 
 def client_commands() -> list[BotCommand]:
@@ -51,4 +56,8 @@ async def register_commands(bot: Bot, i18n: DeskI18n, staff_chats: frozenset[int
         with i18n.use_locale(staff_language):
             commands = staff_commands()
         for chat_id in sorted(staff_chats):
-            await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
+            try:
+                await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id=chat_id))
+            except (TelegramBadRequest, TelegramForbiddenError) as error:
+                # a staff chat the bot cannot use was named at start, with the fix
+                log.warning("no command menu in the staff chat %s (%s)", chat_id, error.message)

@@ -16,9 +16,11 @@ import logging
 
 from aiogram import Bot, Dispatcher
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
+from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
 
+from bot.checks import TokenRejected
 from bot.middlewares import UpdateMiddleware
 from storage.fsm import SqlStorage
 from storage.transient import is_transient
@@ -66,6 +68,8 @@ class Poller:
         while not stop.is_set():
             try:
                 updates = await self._next_batch(stop)
+            except TelegramUnauthorizedError:  # the token was revoked while the bot ran
+                raise TokenRejected() from None
             except Exception as error:  # Telegram or the network: keep polling, slower
                 failures += 1
                 pause = min(0.5 * 2 ** failures, 30.0)

@@ -20,6 +20,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.settings import Settings
+from bot.startup import until_telegram_answers
 from bot.updates import handle_update
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,9 @@ async def serve_webhook(app: App, stop: asyncio.Event) -> None:
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
     await site.start()
-    await app.bot.set_webhook(settings.webhook_url or "", secret_token=settings.webhook_secret,
-                              allowed_updates=app.dispatcher.resolve_used_update_types())
+    await until_telegram_answers("the webhook", lambda: app.bot.set_webhook(
+        settings.webhook_url or "", secret_token=settings.webhook_secret,
+        allowed_updates=app.dispatcher.resolve_used_update_types()), stop)
     log.info("webhook listening on %s:%s", settings.webhook_listen, settings.webhook_port)
     try:
         await stop.wait()

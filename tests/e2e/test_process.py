@@ -30,7 +30,8 @@ async def test_run_serves_a_client_and_stops_gracefully_on_sigterm(
     try:
         fake_api.add_user(CLIENT, "Dana", language_code="en")
         fake_api.user_sends(CLIENT, "/start")
-        greeting = await fake_api.wait_for_bot_message(CLIENT, contains="Hello", timeout=30)
+        # the process imports aiogram first: tens of seconds on a loaded machine
+        greeting = await fake_api.wait_for_bot_message(CLIENT, contains="Hello", timeout=120)
         press(fake_api, CLIENT, greeting, "New request")
         await fake_api.wait_for_bot_message(CLIENT, contains="contract number")
         assert fake_api.commands({"type": "all_private_chats"})  # menus were registered

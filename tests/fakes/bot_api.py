@@ -141,14 +141,15 @@ class FakeBotAPI(UpdateDelivery, PeopleActions):
         """The bot's ``User`` object."""
         return copy.deepcopy(self.world.bot)
 
-    async def start(self) -> str:
-        """Listen on 127.0.0.1 on a free port; return (and set) ``base_url``."""
+    async def start(self, port: int = 0) -> str:
+        """Listen on 127.0.0.1 on ``port`` (a free one by default); return (and set)
+        ``base_url``."""
         app = web.Application(client_max_size=64 * 1024**2)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_http)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.base_url = f"http://{host}:{port}"

@@ -261,6 +261,7 @@ class BotMethods(MessageMethods):
             member["is_anonymous"] = False
         elif status == "administrator":
             member.update(_ADMIN_RIGHTS)
+            member.update(chat.rights.get(user_id, {}))
             member["can_be_edited"] = False
         elif status == "kicked":
             member["until_date"] = 0
@@ -311,6 +312,9 @@ class BotMethods(MessageMethods):
     def create_forum_topic(self, params: Params, files: Files) -> dict[str, Any]:
         """createForumTopic; the thread id is the id of the topic's service message."""
         chat = self._forum(params)
+        member = self.chat_member(chat, self.bot_id)
+        if member["status"] != "creator" and not member.get("can_manage_topics", False):
+            raise bad_request("not enough rights to create a topic")
         name = params["name"]
         if not 1 <= len(name) <= 128:
             raise bad_request("TOPIC_NAME_INVALID" if name else "TOPIC_TITLE_EMPTY")

@@ -81,6 +81,17 @@ class PeopleActions(Inspection):
         chat.members[user_id] = status
         self._changed()
 
+    def set_admin_rights(self, chat_id: int, user_id: int, **rights: bool) -> None:
+        """Change an administrator's rights in a group (``can_manage_topics=False``, …)."""
+        chat = self._chat(chat_id)
+        chat.rights.setdefault(user_id, {}).update(rights)
+        self._changed()
+
+    def set_privacy_mode(self, enabled: bool) -> None:
+        """The bot's privacy mode as @BotFather sets it (getMe's can_read_all_group_messages)."""
+        self.world.bot["can_read_all_group_messages"] = not enabled
+        self._changed()
+
     def create_topic(self, chat_id: int, name: str, *, by_user: int | None = None) -> int:
         """Create a forum topic as a person would (no update is sent); return its thread id."""
         chat = self._chat(chat_id)

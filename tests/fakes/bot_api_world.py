@@ -167,6 +167,7 @@ class ChatState:
     pinned: list[int] = field(default_factory=list)
     reply_keyboard: dict[str, Any] | None = None
     general_topic_name: str = "General"
+    rights: dict[int, dict[str, bool]] = field(default_factory=dict)  # an admin's, changed
 
     def as_chat(self) -> dict[str, Any]:
         """The Bot API ``Chat`` object."""
