@@ -35,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
                                    description="Telegram front door of a support desk.")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="run the bot (long polling, or webhook if WEBHOOK_URL)")
+    commands.add_parser("doctor", help="check the setup (Telegram, staff chats, database, "
+                                       "Redis), one line each with the fix")
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply the schema migrations")
@@ -74,6 +76,11 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
         await run(settings, policy)
         return 0
+    if args.command == "doctor":
+        from bot.doctor import doctor
+
+        logging.getLogger().setLevel(logging.WARNING)  # its lines are the output, not INFO logs
+        return await doctor(os.environ, lambda finding: print(finding.line(), flush=True))
     if args.command == "db":
         return await _db(args.db_command)
     if args.command in cli_reports.COMMANDS:
