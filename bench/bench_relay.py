@@ -2,8 +2,8 @@
 
 Run from the repository root:
 `python bench/bench_relay.py [MESSAGES] [--rounds R] [--group-scale S]` (defaults 1000, 5 and
-0.05). The fake Bot API server (tests/fakes) runs in this process, a fresh one for each bot;
-each bot runs as a process of its own, polling it, so that its memory and its processor time
+0.05). The fake Bot API server (playground/telegram) runs in this process, a fresh one for each
+bot; each bot runs as a process of its own, polling it, so that its memory and its processor time
 are its own:
 
   * `echo`: a bare aiogram bot answering every message with sendMessage — the floor of what
@@ -61,10 +61,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_scheduler import postgres_answers, postgres_database, sqlite_database  # noqa: E402
 
 from domain.policy import default_policy  # noqa: E402
+from playground.telegram.bot_api import FakeBotAPI, RateLimits  # noqa: E402
 from tests.e2e.bot_process import BotProcess  # noqa: E402
 from tests.e2e.burst import BURST_TEXT, seed_tickets  # noqa: E402
 from tests.e2e.harness import MovableClock  # noqa: E402
-from tests.fakes.bot_api import FakeBotAPI, RateLimits  # noqa: E402
 from tests.fakes.plugin import TOKEN, populate_staff  # noqa: E402
 
 CLIENTS = 100

@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from tests.fakes.bot_api import FakeBotAPI
+from playground.telegram.bot_api import FakeBotAPI
 from tests.fakes.plugin import STAFF_CHAT_ID, TOKEN
 
 

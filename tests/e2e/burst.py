@@ -16,10 +16,10 @@ from sqlalchemy import update
 from domain.clock import Clock
 from domain.desk import Desk, Draft
 from domain.policy import Policy
+from playground.telegram.bot_api import FakeBotAPI
 from storage.engine import make_engine, make_sessionmaker, upgrade
 from storage.models import OutboxRow
 from storage.uow import UnitOfWorkFactory
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import STAFF_CHAT_ID
 
 BURST_TEXT = re.compile(r"\bc(\d+)-m(\d+)\b")

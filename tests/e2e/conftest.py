@@ -9,10 +9,10 @@ import pytest
 
 from domain.clients import Contract
 from domain.policy import Policy, default_policy
+from playground.telegram.bot_api import FakeBotAPI
 from storage.engine import make_engine, make_sessionmaker, upgrade
 from storage.uow import UnitOfWorkFactory
 from tests.e2e.harness import DeskFactory, MovableClock, RunningDesk
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import STAFF_CHAT_ID
 
 CONTRACTS = [

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.harness import press
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
 
 CLIENT = 5001  # Carol (@carol)

@@ -13,7 +13,7 @@ from bot.app import App, build_app, serve
 from bot.pacing import SendLimits
 from bot.settings import Settings
 from domain.policy import Policy
-from tests.fakes.bot_api import FakeBotAPI
+from playground.telegram.bot_api import FakeBotAPI
 from tests.fakes.plugin import STAFF_CHAT_ID, TOKEN
 
 NO_LIMITS = SendLimits(0.0, 0.0, 0.0)

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from bot.pacing import SendLimits
 from domain.policy import default_policy
+from playground.telegram.bot_api import FakeBotAPI, RateLimits
 from storage.engine import make_engine, make_sessionmaker
 from storage.models import OutboxRow
 from storage.uow import UnitOfWorkFactory
@@ -34,7 +35,6 @@ from tests.e2e.burst import (
     send_burst,
 )
 from tests.e2e.harness import MovableClock, RunningDesk
-from tests.fakes.bot_api import FakeBotAPI, RateLimits
 from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID, make_bot
 
 SCALE = 0.01

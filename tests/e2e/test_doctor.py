@@ -14,9 +14,9 @@ import pytest
 from aiogram import Bot
 
 from bot.doctor import doctor
+from playground.telegram.bot_api import FakeBotAPI
 from storage.engine import head_revision, make_engine, upgrade
 from tests import services
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import ALICE_ID, BOT_ID, STAFF_CHAT_ID, TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -34,8 +34,9 @@ from aiogram.types import (
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from tests.fakes import spec as fakes_spec
-from tests.fakes.bot_api import GENERAL, FakeBotAPI, RateLimits
+from playground.telegram import spec as fakes_spec
+from playground.telegram.bot_api import GENERAL, FakeBotAPI, RateLimits
+from playground.telegram.spec import SPEC_ENV, BotApiSpec, resolve_spec_path
 from tests.fakes.plugin import (
     ALICE_ID,
     BOB_ID,
@@ -45,7 +46,6 @@ from tests.fakes.plugin import (
     make_bot,
     violations_report,
 )
-from tests.fakes.spec import SPEC_ENV, BotApiSpec, resolve_spec_path
 
 CLIENT_ID = 5001
 
@@ -83,7 +83,7 @@ def button(text: str, data: str) -> InlineKeyboardMarkup:
 
 
 def test_spec_is_found_from_a_clean_clone(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without the environment variable the copy in tests/fakes (with its licence) is used."""
+    """Without the environment variable the copy shipped in playground/telegram is used."""
     monkeypatch.delenv(SPEC_ENV, raising=False)
     path = resolve_spec_path()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.policy import FaqEntry, Text, default_policy
+from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.harness import DeskFactory, RunningDesk, press, test_policy
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import STAFF_CHAT_ID
 
 CLIENT = 5001

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.harness import RunningDesk, press
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import STAFF_CHAT_ID
 
 CLIENT = 6201

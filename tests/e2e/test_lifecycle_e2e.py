@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from domain.policy import default_policy
+from playground.telegram.bot_api import FakeBotAPI
+from playground.telegram.bot_api_world import GENERAL
 from storage.models import RatingRow
 from tests.e2e.flows import (
     CLIENT,
@@ -27,8 +29,6 @@ from tests.e2e.flows import (
     topic_of,
 )
 from tests.e2e.harness import DeskFactory, MovableClock, RunningDesk, press, test_policy
-from tests.fakes.bot_api import FakeBotAPI
-from tests.fakes.bot_api_world import GENERAL
 from tests.fakes.plugin import ALICE_ID, BOB_ID, STAFF_CHAT_ID
 
 DAY = timedelta(days=1)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from domain.policy import CannedAnswer, Text, default_policy
+from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.flows import open_ticket
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
 
 CLIENT = 6101

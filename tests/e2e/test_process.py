@@ -8,9 +8,9 @@ import signal
 import sys
 from pathlib import Path
 
+from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.conftest import seed_contracts
 from tests.e2e.harness import press
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import STAFF_CHAT_ID, TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]

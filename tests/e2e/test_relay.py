@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.flows import open_ticket, topic_of
 from tests.e2e.harness import DeskFactory, MovableClock, RunningDesk, press
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import ALICE_ID, BOB_ID, STAFF_CHAT_ID, make_bot
 
 CLIENT = 5001

@@ -19,12 +19,12 @@ from sqlalchemy import select
 from bot.app import App
 from domain.policy import default_policy
 from domain.timers import UNASSIGNED
+from playground.telegram.bot_api import FakeBotAPI, RateLimits
 from storage.models import LeaseRow
 from tests import services
 from tests.e2e.bot_process import BotProcess
 from tests.e2e.burst import Desked, GroupWatch, duplicates, seed_tickets, send_burst
 from tests.e2e.harness import MovableClock, RunningDesk
-from tests.fakes.bot_api import FakeBotAPI, RateLimits
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 SECRET = "several-processes-secret"

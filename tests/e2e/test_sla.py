@@ -21,11 +21,11 @@ from bot.settings import policy_from_toml
 from domain.policy import Policy
 from domain.tickets import Ticket
 from handlers.texts import when
+from playground.telegram.bot_api import FakeBotAPI
+from playground.telegram.bot_api_world import GENERAL
 from storage.models import OutboxRow
 from tests.e2e import flows
 from tests.e2e.harness import DeskFactory, MovableClock, RunningDesk, press
-from tests.fakes.bot_api import FakeBotAPI
-from tests.fakes.bot_api_world import GENERAL
 from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
 
 TEST_TOML = f"""

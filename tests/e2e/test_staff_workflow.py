@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from domain.policy import CannedAnswer, Queue, Text, default_policy
+from playground.telegram.bot_api import FakeBotAPI
+from playground.telegram.bot_api_world import GENERAL
 from tests.e2e.flows import (
     CLIENT,
     OTHER_CLIENT,
@@ -20,8 +22,6 @@ from tests.e2e.flows import (
     topic_of,
 )
 from tests.e2e.harness import DeskFactory, RunningDesk, press, test_policy
-from tests.fakes.bot_api import FakeBotAPI
-from tests.fakes.bot_api_world import GENERAL
 from tests.fakes.plugin import ALICE_ID, BOB_ID, STAFF_CHAT_ID
 
 STRANGER = 7001

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from tests.fakes.bot_api import FakeBotAPI
+from playground.telegram.bot_api import FakeBotAPI
 from tests.fakes.plugin import BOT_ID, STAFF_CHAT_ID, TOKEN, populate_staff
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from handlers import charts
+from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.flows import CLIENT, card_shows, opened, press_on_card
 from tests.e2e.harness import RunningDesk, press
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

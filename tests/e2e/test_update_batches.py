@@ -10,11 +10,11 @@ from sqlalchemy import text
 
 from domain.desk import Desk
 from domain.policy import default_policy
+from playground.telegram.bot_api import FakeBotAPI
 from storage.engine import make_engine, make_sessionmaker
 from storage.uow import UnitOfWorkFactory
 from tests.e2e.burst import seed_tickets
 from tests.e2e.harness import MovableClock, RunningDesk
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
 
 ANN, BEN, CAT = 6001, 6002, 6003

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.policy import default_policy
+from playground.telegram.bot_api import FakeBotAPI
 from storage.models import ProcessedUpdateRow
 from tests.e2e.conftest import seed_contracts
 from tests.e2e.flows import open_ticket
 from tests.e2e.harness import MovableClock, RunningDesk
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import STAFF_CHAT_ID
 
 SECRET = "s3cret-token_for-the-tests"

@@ -16,7 +16,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from tests.fakes.bot_api import DEFAULT_BOT_USERNAME, DEFAULT_TOKEN, FakeBotAPI
+from playground.telegram.bot_api import DEFAULT_BOT_USERNAME, DEFAULT_TOKEN, FakeBotAPI
 
 TOKEN = DEFAULT_TOKEN
 BOT_ID = int(TOKEN.split(":", 1)[0])

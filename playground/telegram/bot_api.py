@@ -3,7 +3,7 @@
 The bot talks to it over HTTP exactly as to Telegram (``POST {base}/bot{token}/{method}``),
 e.g. ``Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(server.base_url)))``.
 Every call is validated against the Bot API spec; people (tests) act through
-:class:`~tests.fakes.bot_api_people.PeopleActions`; tests read the chats as users see them and
+:class:`~playground.telegram.bot_api_people.PeopleActions`; tests read the chats as users see them
 wait on state changes instead of sleeping.
 
 Modules: ``spec.py`` (validation), ``bot_api_world.py`` (state), ``bot_api_methods.py`` and
@@ -29,13 +29,19 @@ from typing import Any, Literal
 import aiohttp
 from aiohttp import web
 
-from tests.fakes.bot_api_chats import BotMethods
-from tests.fakes.bot_api_delivery import POLLING_CONFLICT, UpdateDelivery, WebhookState
-from tests.fakes.bot_api_inspect import SEND_METHODS, Call, Violation
-from tests.fakes.bot_api_limits import LimitViolation, RateLimiter, RateLimits
-from tests.fakes.bot_api_people import PeopleActions
-from tests.fakes.bot_api_world import GENERAL, GENERAL_THREAD_ID, ApiError, World, bad_request
-from tests.fakes.spec import BotApiSpec, SpecError, UploadedFile
+from playground.telegram.bot_api_chats import BotMethods
+from playground.telegram.bot_api_delivery import POLLING_CONFLICT, UpdateDelivery, WebhookState
+from playground.telegram.bot_api_inspect import SEND_METHODS, Call, Violation
+from playground.telegram.bot_api_limits import LimitViolation, RateLimiter, RateLimits
+from playground.telegram.bot_api_people import PeopleActions
+from playground.telegram.bot_api_world import (
+    GENERAL,
+    GENERAL_THREAD_ID,
+    ApiError,
+    World,
+    bad_request,
+)
+from playground.telegram.spec import BotApiSpec, SpecError, UploadedFile
 
 __all__ = [
     "DEFAULT_BOT_USERNAME",

@@ -10,8 +10,8 @@ import json
 import re
 from typing import Any
 
-from tests.fakes.bot_api_methods import Files, Handler, MessageMethods, Params
-from tests.fakes.bot_api_world import (
+from playground.telegram.bot_api_methods import Files, Handler, MessageMethods, Params
+from playground.telegram.bot_api_world import (
     ADMIN_STATUSES,
     DEFAULT_ICON_COLOR,
     TOPIC_ICON_COLORS,

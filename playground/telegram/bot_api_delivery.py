@@ -1,6 +1,6 @@
 """Update delivery of the fake Bot API: getUpdates long polling and webhooks.
 
-:class:`UpdateDelivery` is a mixin of :class:`tests.fakes.bot_api.FakeBotAPI`. Updates are
+:class:`UpdateDelivery` is a mixin of :class:`playground.telegram.bot_api.FakeBotAPI`. Updates are
 delivered in order; a webhook gets each update until it answers 2xx (with retries and
 ``getWebhookInfo`` errors), and a method in the webhook's answer is executed like Telegram does.
 """
@@ -18,9 +18,9 @@ from typing import Any, Literal
 import aiohttp
 from yarl import URL
 
-from tests.fakes.bot_api_inspect import Call, Signals
-from tests.fakes.bot_api_world import ApiError, World, bad_request
-from tests.fakes.spec import UploadedFile
+from playground.telegram.bot_api_inspect import Call, Signals
+from playground.telegram.bot_api_world import ApiError, World, bad_request
+from playground.telegram.spec import UploadedFile
 
 WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "

@@ -1,7 +1,7 @@
 """What tests read and wait on in the fake Bot API: calls, chats as people see them, waits.
 
 :class:`Signals` wakes waiters after every change; :class:`Inspection` is a mixin of
-:class:`tests.fakes.bot_api.FakeBotAPI` with the read-only views and the async waits.
+:class:`playground.telegram.bot_api.FakeBotAPI` with the read-only views and the async waits.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tests.fakes.bot_api_world import GENERAL, ApiError, ChatState, World, is_service
-from tests.fakes.spec import UploadedFile
+from playground.telegram.bot_api_world import GENERAL, ApiError, ChatState, World, is_service
+from playground.telegram.spec import UploadedFile
 
 SEND_METHODS = frozenset(
     {

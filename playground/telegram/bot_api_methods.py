@@ -11,8 +11,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from tests.fakes.bot_api_markup import EntityParseError, parse_text, strip_text
-from tests.fakes.bot_api_world import (
+from playground.telegram.bot_api_markup import EntityParseError, parse_text, strip_text
+from playground.telegram.bot_api_world import (
     CAPTIONED_KINDS,
     CONTENT_KEYS,
     GENERAL_THREAD_ID,
@@ -24,7 +24,7 @@ from tests.fakes.bot_api_world import (
     is_service,
     media_kind,
 )
-from tests.fakes.spec import UploadedFile
+from playground.telegram.spec import UploadedFile
 
 Params = dict[str, Any]
 Files = dict[str, UploadedFile]

@@ -49,7 +49,7 @@ def resolve_spec_path() -> Path:
     shared = repo.parent / "shared" / "telegram" / SPEC_FILE_NAME
     if shared.is_file():
         return shared
-    msg = f"Bot API spec not found: set {SPEC_ENV}, or restore tests/fakes/{SPEC_FILE_NAME}"
+    msg = f"Bot API spec not found: set {SPEC_ENV}, or restore {copy}"
     raise FileNotFoundError(msg)
 
 

@@ -1,6 +1,6 @@
 """What people do in the fake Telegram: set-up of users and groups, and the updates they cause.
 
-:class:`PeopleActions` is a mixin of :class:`tests.fakes.bot_api.FakeBotAPI`; every action
+:class:`PeopleActions` is a mixin of :class:`playground.telegram.bot_api.FakeBotAPI`; every action
 stores the resulting message (as a Telegram client shows it), queues the update the bot
 receives, and wakes the waiters.
 """
@@ -11,9 +11,9 @@ import copy
 import secrets
 from typing import Any
 
-from tests.fakes.bot_api_inspect import Inspection
-from tests.fakes.bot_api_markup import command_entities
-from tests.fakes.bot_api_world import (
+from playground.telegram.bot_api_inspect import Inspection
+from playground.telegram.bot_api_markup import command_entities
+from playground.telegram.bot_api_world import (
     ADMIN_STATUSES,
     GENERAL_THREAD_ID,
     PRESENT_STATUSES,
