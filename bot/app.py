@@ -220,8 +220,8 @@ async def serve(app: App, stop: asyncio.Event, polling_timeout: int = 10) -> Non
         await asyncio.gather(sender_task, scheduler_task)
 
 
-async def run(settings: Settings, policy: Policy) -> None:
-    """`frontdesk run`: serve until SIGTERM/SIGINT."""
+async def run(settings: Settings, policy: Policy, clock: Clock | None = None) -> None:
+    """`frontdesk run`: serve until SIGTERM/SIGINT (`frontdesk playground` brings its clock)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -235,7 +235,7 @@ async def run(settings: Settings, policy: Policy) -> None:
         await bot.session.close()
     if me is None:
         return
-    async with build_app(settings, policy) as app:
+    async with build_app(settings, policy, clock) as app:
         await warn_about_staff_chats(app.bot, me, settings.staff_chat_id, policy)
         # Everything loaded so far (modules, the Bot API's models, the schema) lives as long
         # as the process: kept out of the garbage collector's full passes, which otherwise

@@ -37,6 +37,14 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the bot (long polling, or webhook if WEBHOOK_URL)")
     commands.add_parser("doctor", help="check the setup (Telegram, staff chats, database, "
                                        "Redis), one line each with the fix")
+    play = commands.add_parser(
+        "playground", help="the whole desk in a browser, on a stand-in Telegram (no token)")
+    play.add_argument("--host", default="127.0.0.1", help="address of the page (127.0.0.1)")
+    play.add_argument("--port", type=int, default=8080, help="port of the page (8080)")
+    play.add_argument("--data", type=Path, default=Path("playground-data"),
+                      help="folder of the desk's database and chats (./playground-data)")
+    play.add_argument("--fresh", action="store_true",
+                      help="start from an empty desk (forget the folder's tickets and chats)")
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply the schema migrations")
@@ -81,6 +89,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
         logging.getLogger().setLevel(logging.WARNING)  # its lines are the output, not INFO logs
         return await doctor(os.environ, lambda finding: print(finding.line(), flush=True))
+    if args.command == "playground":
+        from playground.main import playground
+
+        return await playground(args)
     if args.command == "db":
         return await _db(args.db_command)
     if args.command in cli_reports.COMMANDS:

@@ -90,6 +90,10 @@ class Signals:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
 
+    async def next_change(self, timeout: float | None = None) -> None:
+        """Wait for the next change of the world, at most ``timeout`` seconds."""
+        await self._next_change(timeout)
+
 
 class Inspection(Signals):
     """Read-only views of the world and async waits on it."""

@@ -149,6 +149,7 @@ class PeopleActions(Inspection):
         reply_to: int | None = None,
         photo: bool | bytes = False,
         document: str | bool | None = None,
+        document_content: bytes | None = None,
         caption: str | None = None,
         media_group_id: str | None = None,
         entities: list[dict[str, Any]] | None = None,
@@ -160,8 +161,8 @@ class PeopleActions(Inspection):
 
         ``chat_id`` defaults to the person's private chat with the bot. With media, ``text``
         serves as the caption unless ``caption`` is given. ``document`` is a file name (or
-        True). Texts starting with ``/`` get a ``bot_command`` entity like in a real client.
-        In a forum, a reply to a topic message lands in that topic.
+        True), ``document_content`` its bytes. Texts starting with ``/`` get a ``bot_command``
+        entity like in a real client. In a forum, a reply to a topic message lands in that topic.
         """
         user = self.world.user(user_id)
         chat = self._chat(chat_id if chat_id is not None else user_id)
@@ -170,7 +171,8 @@ class PeopleActions(Inspection):
             # A client unblocks the bot before it lets the person write to it.
             self.unblock_bot(user_id)
         content = self._content(
-            text, caption, entities, photo, document, sticker=sticker, voice=voice, video=video
+            text, caption, entities, photo, document, sticker=sticker, voice=voice, video=video,
+            document_content=document_content,
         )
         if reply_to is not None:
             target = chat.messages.get(reply_to)
@@ -318,6 +320,7 @@ class PeopleActions(Inspection):
         sticker: bool,
         voice: bool,
         video: bool,
+        document_content: bytes | None = None,
     ) -> dict[str, Any]:
         world = self.world
         content: dict[str, Any] = {}
@@ -326,7 +329,10 @@ class PeopleActions(Inspection):
             content["photo"] = world.new_photo(data)
         if document:
             name = document if isinstance(document, str) else "document.pdf"
-            stored = world.new_file("document", f"fake file {name}".encode(), file_name=name)
+            data = document_content
+            if data is None:
+                data = f"fake file {name}".encode()
+            stored = world.new_file("document", data, file_name=name)
             content["document"] = stored.obj
         if video:
             stored = world.new_file(

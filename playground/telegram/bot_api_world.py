@@ -258,6 +258,21 @@ class World:
         self.allowed_updates: list[str] | None = None
         self._counter = itertools.count(1)
 
+    # -- saving -------------------------------------------------------------------------
+
+    def export_state(self) -> dict[str, Any]:
+        """A copy of everything the world holds (not its clock), for :meth:`restore_state`."""
+        state = {key: value for key, value in vars(self).items()
+                 if key not in {"clock", "_counter"}}
+        state["next_number"] = self.next_number()
+        return copy.deepcopy(state)
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Put back what :meth:`export_state` returned (the playground keeps its chats)."""
+        state = copy.deepcopy(state)
+        self._counter = itertools.count(state.pop("next_number"))
+        vars(self).update(state)
+
     # -- time and ids --------------------------------------------------------------------
 
     def now(self) -> int:
