@@ -22,6 +22,7 @@ from bot.commands import register_commands
 from bot.delivery import Delivery
 from bot.guards import ClientGuard, StaffGuard
 from bot.i18n import DeskI18n, make_i18n
+from bot.metrics import TelegramCalls, serve_metrics
 from bot.middlewares import ErrorMiddleware, PeopleMiddleware, UpdateMiddleware
 from bot.outbox import OutboxSender
 from bot.pacing import (
@@ -132,6 +133,7 @@ async def build_app(settings: Settings, policy: Policy, clock: Clock | None = No
         for each in (bot, sender_bot):
             each.session.middleware(RetryAfterMiddleware(pacer))
             each.session.middleware(KeepResponseTypes())
+            each.session.middleware(TelegramCalls())  # last: it sees every attempt
         delivery = Delivery(sender_bot, uow_factory, policy, settings.staff_chat_id, i18n,
                             pacer, clock)
         sender = OutboxSender(delivery, uow_factory, clock)
@@ -202,6 +204,10 @@ async def serve(app: App, stop: asyncio.Event, polling_timeout: int = 10) -> Non
         stop)
     sender_task = asyncio.create_task(app.sender.run(stop))
     scheduler_task = asyncio.create_task(app.scheduler.run(stop))
+    tasks = [sender_task, scheduler_task]
+    if app.settings.metrics_port and not app.settings.webhook_url:  # webhook: on its server
+        tasks.append(asyncio.create_task(serve_metrics(
+            app, app.settings.webhook_listen, app.settings.metrics_port, stop)))
     try:
         if app.settings.webhook_url:
             from bot.webhook import serve_webhook
@@ -217,7 +223,7 @@ async def serve(app: App, stop: asyncio.Event, polling_timeout: int = 10) -> Non
             await confirm(app.bot, poller.offset)
     finally:
         stop.set()
-        await asyncio.gather(sender_task, scheduler_task)
+        await asyncio.gather(*tasks)
 
 
 async def run(settings: Settings, policy: Policy, clock: Clock | None = None) -> None:

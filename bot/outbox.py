@@ -36,6 +36,7 @@ from aiogram.exceptions import (
 )
 from sqlalchemy import bindparam, func, or_, select, update
 
+from bot import metrics
 from bot.delivery import Delivery, Link, PermanentFailure, links_collected, record_links
 from domain.clock import Clock
 from domain.outgoing import Kind
@@ -461,6 +462,7 @@ class OutboxSender:
     async def _retry_later(self, item: _Item, seconds: float, error: str,
                            count: bool = True) -> None:
         log.warning("outbox item %s: retry in %.1fs (%s)", item.row_ids, seconds, error)
+        metrics.OUTBOX_RETRIES.inc()
         item.attempts += 1
 
         async def record() -> None:

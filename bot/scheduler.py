@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Row, Select, select, update
 
+from bot import metrics
 from domain.clock import Clock
 from domain.desk import Desk
 from storage.leases import release_lease, take_lease
@@ -143,4 +144,5 @@ class Scheduler:
                 if ticket is not None:
                     await self.desk.fire(uow, ticket, kind)
             await uow.commit()
+        metrics.timers_fired(kind for timer_id, kind, _ in timers if timer_id in claimed)
         return len(claimed)

@@ -63,6 +63,7 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8080
+    metrics_port: int | None = None  # /healthz, /readyz, /metrics in polling mode
     redis_url: str | None = None
     telegram_rate_scale: float = 1.0  # Telegram's sending intervals multiplied by this
     config_path: Path = DEFAULT_CONFIG_PATH
@@ -78,6 +79,7 @@ class Settings:
             "webhook_url": self.webhook_url,
             "webhook_listen": self.webhook_listen,
             "webhook_port": self.webhook_port,
+            "metrics_port": self.metrics_port,
             "redis_url": _mask_password(self.redis_url),
             "telegram_rate_scale": self.telegram_rate_scale,
             "config_path": self.config_path,
@@ -124,6 +126,7 @@ def _settings_from(env: Mapping[str, str]) -> Settings:
         webhook_secret=webhook_secret,
         webhook_listen=env.get("WEBHOOK_LISTEN", "0.0.0.0"),
         webhook_port=_port(env.get("WEBHOOK_PORT", "8080")),
+        metrics_port=_port(env["METRICS_PORT"], "METRICS_PORT") if "METRICS_PORT" in env else None,
         redis_url=_redis_url(env.get("REDIS_URL")),
         telegram_rate_scale=_rate_scale(env.get("TELEGRAM_RATE_SCALE", "1")),
         config_path=Path(config) if config else DEFAULT_CONFIG_PATH,
@@ -216,13 +219,13 @@ def _split_url(name: str, value: str) -> SplitResult:
     return parts
 
 
-def _port(value: str) -> int:
+def _port(value: str, name: str = "WEBHOOK_PORT") -> int:
     try:
         port = int(value)
     except ValueError:
         port = 0
     if not 1 <= port <= 65535:
-        raise ConfigError(f"WEBHOOK_PORT must be a TCP port number 1-65535, got {value!r}")
+        raise ConfigError(f"{name} must be a TCP port number 1-65535, got {value!r}")
     return port
 
 

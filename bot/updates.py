@@ -20,6 +20,7 @@ from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
 
+from bot import metrics
 from bot.checks import TokenRejected
 from bot.middlewares import UpdateMiddleware
 from storage.fsm import SqlStorage
@@ -42,9 +43,12 @@ async def handle_update(dispatcher: Dispatcher, bot: Bot, update: Update) -> boo
         if is_transient(error):
             log.warning("update %s not handled, the database is unavailable: %s",
                         update.update_id, error)
+            metrics.update_done(update, "deferred")
             return False
         log.exception("update %s failed", update.update_id)
+        metrics.update_done(update, "failed")
         return True
+    metrics.update_done(update, "handled")
     if isinstance(response, TelegramMethod):
         await dispatcher.silent_call_request(bot, response)
     return True

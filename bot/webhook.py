@@ -14,11 +14,12 @@ import secrets
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from aiogram import Bot, Dispatcher
+from aiogram import Dispatcher
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.metrics import Monitored, add_routes
 from bot.settings import Settings
 from bot.startup import until_telegram_answers
 from bot.updates import handle_update
@@ -28,11 +29,10 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
-class App(Protocol):
+class App(Monitored, Protocol):
     """What the webhook needs of the running application (`bot.app.App`)."""
 
     settings: Settings
-    bot: Bot
     dispatcher: Dispatcher
 
 
@@ -56,6 +56,7 @@ def webhook_app(app: App) -> web.Application:
 
     web_app = web.Application()
     web_app.router.add_post(path, receive)
+    add_routes(web_app, app)  # /healthz, /readyz, /metrics
     return web_app
 
 

@@ -204,6 +204,10 @@ class FakeBotAPI(UpdateDelivery, PeopleActions):
         fault = _Fault(name, error_code, description, retry_after, times, chat_id)
         self._faults.append(fault)
 
+    def clear_faults(self) -> None:
+        """Forget the failures :meth:`fail_next` still had to inject."""
+        self._faults.clear()
+
     def drop_connection_next(
         self,
         method: str,
