@@ -13,9 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.metrics import REGISTRY
 from domain.policy import default_policy
+from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.burst import GroupWatch, seed_tickets, send_burst
 from tests.e2e.harness import MovableClock, RunningDesk
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import STAFF_CHAT_ID
 
 CLIENTS = list(range(7001, 7011))
