@@ -168,3 +168,42 @@ def test_two_tabs_show_the_same_desk(page: Any) -> None:
     second.locator("#client-composer textarea").fill("hello from the second tab")
     second.locator("#client-composer textarea").press("Enter")
     expect(client_chat(page)).to_contain_text("hello from the second tab")
+
+
+def test_a_client_sends_a_photo_edits_a_message_and_blocks_the_bot(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    add_client(page, "Hana Pictures")
+    client_says(page, "hello there")
+    expect(client_chat(page)).to_contain_text("New request")  # the bot's greeting
+    page.locator("#client-composer input[type=file]").set_input_files(
+        files=[{"name": "screen.png", "mimeType": "image/png", "buffer": tiny_png()}])
+    client_says(page, "my screen")
+    photo = client_chat(page).locator(".msg.out", has_text="my screen").locator("img.photo")
+    expect(photo).to_be_visible()
+
+    mine = client_chat(page).locator(".msg.out", has_text="hello there")
+    mine.hover()
+    mine.locator(".edit-button").click()
+    client_says(page, "hello there, edited")
+    expect(mine).to_contain_text("hello there, edited")
+    expect(mine.locator(".meta")).to_contain_text("edited")
+
+    page.locator("#block").click()
+    expect(page.locator("#client-list li.active")).to_contain_text("You blocked the bot")
+    expect(page.locator("#block")).to_have_text("Unblock the bot")
+
+
+def tiny_png() -> bytes:
+    """A 2×2 red PNG."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))
