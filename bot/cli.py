@@ -49,6 +49,10 @@ def parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply the schema migrations")
     db_commands.add_parser("status", help="say whether the schema is current")
+    saver = db_commands.add_parser(
+        "backup", help="copy a SQLite database to FILE while the bot runs (PostgreSQL: shows "
+                       "the pg_dump command)")
+    saver.add_argument("file", type=Path)
     contracts = commands.add_parser("contracts", help="the contract registry")
     contract_commands = contracts.add_subparsers(dest="contracts_command", required=True,
                                                  metavar="ACTION")
@@ -93,6 +97,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         from playground.main import playground
 
         return await playground(args)
+    if args.command == "db" and args.db_command == "backup":
+        from bot.backup import backup
+
+        return backup(load_database_url(os.environ), args.file)
     if args.command == "db":
         return await _db(args.db_command)
     if args.command in cli_reports.COMMANDS:
