@@ -422,11 +422,20 @@ async def _act(request: web.Request, action: Any) -> web.Response:
     return web.json_response({"ok": True})
 
 
+_TELEGRAMS_WORDS = {  # what Telegram itself answers, shown after our sentence
+    "too_long": "400 Bad Request: message is too long",
+    "caption_too_long": "400 Bad Request: message caption is too long",
+}
+
+
 def _refusal(playground: Playground, request: web.Request, error: Exception) -> web.Response:
     said = words(playground.i18n, _language(request))
-    key = str(error) if isinstance(error, Refused) else ""
-    text = said.get(key, "") if key else ""
-    if not isinstance(error, Refused):
+    if isinstance(error, Refused):
+        key = str(error)
+        text = said.get(key, "")
+        if key in _TELEGRAMS_WORDS:
+            text = f"{text} ({_TELEGRAMS_WORDS[key]})"
+    else:
         text = str(error)
     return web.json_response({"ok": False, "error": text}, status=400, dumps=_dumps)
 

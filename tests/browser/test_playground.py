@@ -150,6 +150,7 @@ def test_a_text_over_telegrams_limit_gets_telegrams_refusal(page: Any) -> None:
     add_client(page, "Finn Long")
     client_says(page, "x" * 4097)
     expect(page.locator("#client-error")).to_contain_text("4096")
+    expect(page.locator("#client-error")).to_contain_text("Bad Request: message is too long")
     expect(client_chat(page)).not_to_contain_text("xxxx")
     client_says(page, "y" * 4096)  # exactly the limit is a message like any other
     expect(client_chat(page)).to_contain_text("yyyy")
