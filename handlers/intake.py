@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import secrets
+from contextlib import suppress
 from html import escape
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, ReactionTypeEmoji
 from aiogram.utils.i18n import gettext as _
 
 from domain.clients import Client
@@ -22,6 +24,8 @@ from handlers.callbacks import IntakeCb
 from handlers.filters import Command, OnLoop, PrivateChat
 from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
+
+RECEIVED = "👍"  # the reaction on a description part: received (an allowed reaction emoji)
 
 router = Router(name="intake")
 router.message.filter(PrivateChat())
@@ -65,21 +69,24 @@ async def cancel(message: Message, state: FSMContext) -> None:
 
 
 @router.message(Command("new"))
-async def new_command(message: Message, state: FSMContext, client: Client) -> None:
+async def new_command(message: Message, state: FSMContext, client: Client,
+                      policy: Policy) -> None:
     """/new starts a request."""
-    await begin(message, state, client)
+    await begin(message, state, client, policy)
 
 
 @router.callback_query(IntakeCb.filter(F.action == "new"))
-async def new_button(query: CallbackQuery, state: FSMContext, client: Client) -> None:
+async def new_button(query: CallbackQuery, state: FSMContext, client: Client,
+                     policy: Policy) -> None:
     """The New request button starts a request."""
     await query.answer()
     if isinstance(query.message, Message):
-        await begin(query.message, state, client)
+        await drop_buttons(query.message)
+        await begin(query.message, state, client, policy)
 
 
-async def begin(message: Message, state: FSMContext, client: Client) -> None:
-    """Start a fresh intake: confirm the remembered contract or ask for one."""
+async def begin(message: Message, state: FSMContext, client: Client, policy: Policy) -> None:
+    """Start a fresh intake: confirm the remembered contract (one tap) or ask for one."""
     await state.clear()
     intake = secrets.token_hex(3)
     await state.update_data(intake=intake, parts=[], text="")
@@ -90,6 +97,34 @@ async def begin(message: Message, state: FSMContext, client: Client) -> None:
             reply_markup=kb.contract_confirm(intake, client.contract_number))
         return
     await ask_contract(message, state, intake)
+
+
+async def drop_buttons(message: Message, text: str | None = None) -> None:
+    """A prompt answered by a button: show the answer (when given) and take the buttons off."""
+    with suppress(TelegramBadRequest):  # already edited (a double press): nothing to do
+        if text is None:
+            await message.edit_reply_markup(reply_markup=None)
+        else:
+            await message.edit_text(text, reply_markup=None)
+
+
+def answers_so_far(data: dict[str, Any], policy: Policy, lang: str) -> list[str]:
+    """The intake's answers given with buttons or checked so far, a line each."""
+    lines = []
+    if data.get("contract"):
+        lines.append(_("Contract: {number} · {customer}").format(
+            number=escape(data["contract"]), customer=escape(data.get("customer") or "—")))
+    elif "contract" in data:
+        lines.append(_("Contract: none"))
+    if data.get("type"):
+        lines.append(_("Type: {kind}").format(
+            kind=escape(policy.request_type(data["type"]).title.get(lang))))
+    if data.get("prio"):
+        prio = policy.priority(data["prio"])
+        lines.append(_("Priority: {priority}").format(
+            priority=f"{prio.emoji} " + escape(prio.title.get(lang)))
+            + (" ⚡ " + _("special request") if data.get("special") else ""))
+    return lines
 
 
 async def ask_contract(message: Message, state: FSMContext, intake: str) -> None:
@@ -125,6 +160,7 @@ async def cancel_button(query: CallbackQuery, callback_data: IntakeCb,
         return
     await state.clear()
     if isinstance(query.message, Message):
+        await drop_buttons(query.message)
         await query.message.answer(_("Cancelled."), reply_markup=kb.start())
 
 
@@ -137,7 +173,7 @@ async def use_remembered(query: CallbackQuery, callback_data: IntakeCb, state: F
     if data is None or not isinstance(query.message, Message):
         return
     await accept_contract(query.message, state, desk, uow, client,
-                          client.contract_number or "")
+                          client.contract_number or "", in_place=True)
 
 
 @router.callback_query(IntakeCb.filter(F.action == "othercontract"),
@@ -147,6 +183,7 @@ async def other_contract(query: CallbackQuery, callback_data: IntakeCb,
     """The client wants to give another contract."""
     data = await _current(query, callback_data, state)
     if data is not None and isinstance(query.message, Message):
+        await drop_buttons(query.message)
         await ask_contract(query.message, state, data["intake"])
 
 
@@ -158,7 +195,7 @@ async def contract_given(message: Message, state: FSMContext, client: Client, de
 
 
 async def accept_contract(message: Message, state: FSMContext, desk: Desk, uow: HandlerUnitOfWork,
-                          client: Client, given: str) -> None:
+                          client: Client, given: str, in_place: bool = False) -> None:
     """Remember a valid contract and go on; explain an unknown or expired one."""
     data = await state.get_data()
     intake = data.get("intake", "")
@@ -185,7 +222,7 @@ async def accept_contract(message: Message, state: FSMContext, desk: Desk, uow: 
                             special_allowed=contract.special_requests)
     if data.get("special") and not contract.special_requests:
         await state.update_data(special=False)  # edited to a contract that does not allow it
-    await next_step(message, state, desk.policy, client, "contract")
+    await next_step(message, state, desk.policy, client, "contract", in_place=in_place)
 
 
 @router.callback_query(IntakeCb.filter(F.action == "nocontract"), StateFilter(Intake.contract))
@@ -201,52 +238,84 @@ async def without_contract(query: CallbackQuery, callback_data: IntakeCb, state:
     await state.update_data(contract=None, customer=None,
                             sla_level=policy.lowest_sla_level.key, special_allowed=False,
                             special=False)
-    await next_step(query.message, state, policy, client, "contract")
+    await next_step(query.message, state, policy, client, "contract", in_place=True)
 
 
 async def next_step(message: Message, state: FSMContext, policy: Policy, client: Client,
-                    finished: str) -> None:
-    """After a step: back to the summary when editing, else the following step."""
+                    finished: str, in_place: bool = False) -> None:
+    """After a step: back to the summary when editing, else the following step.
+
+    `in_place`: the step was answered with a button on `message`, which then shows the
+    answers so far and carries the next question itself when that is a button question too.
+    """
     data = await state.get_data()
     if data.get("editing"):
         await state.update_data(editing=None)
+        if in_place:
+            await drop_buttons(message, "\n".join(answers_so_far(data, policy, client.language)))
         await show_summary(message, state, policy, client)
         return
     order = ("contract", "type", "prio", "subject")
     following = order[order.index(finished) + 1] if finished in order[:-1] else "description"
-    await ask(message, state, policy, client, following)
+    await ask(message, state, policy, client, following, in_place=in_place)
 
 
 async def ask(message: Message, state: FSMContext, policy: Policy, client: Client,
-              step: str) -> None:
-    """Ask the question of one step."""
+              step: str, in_place: bool = False) -> None:
+    """Ask the question of one step (in `message` itself when `in_place` and it has buttons)."""
     data = await state.get_data()
     intake = data.get("intake", "")
     lang = client.language
+    answered = answers_so_far(data, policy, lang)
     if step == "contract":
+        if in_place:
+            await drop_buttons(message)
         await ask_contract(message, state, intake)
-    elif step == "type":
-        await state.set_state(Intake.request_type)
-        await message.answer(_("What kind of request is it?"),
-                             reply_markup=kb.request_types(policy, lang, intake))
-    elif step == "prio":
-        await state.set_state(Intake.priority)
-        lines = [_("How urgent is it?")]
-        lines += [f"{level.emoji} <b>{escape(level.title.get(lang))}</b> — "
-                  f"{escape(level.description.get(lang))}" for level in policy.priorities]
-        await message.answer("\n".join(lines), reply_markup=kb.priorities(
-            policy, lang, intake, bool(data.get("special_allowed"))))
-    elif step == "subject":
+        return
+    if step in ("type", "prio"):
+        if step == "type":
+            await state.set_state(Intake.request_type)
+            lines = [_("What kind of request is it?")]
+            markup = kb.request_types(policy, lang, intake)
+        else:
+            await state.set_state(Intake.priority)
+            lines = [_("How urgent is it?")]
+            lines += [f"{level.emoji} <b>{escape(level.title.get(lang))}</b> — "
+                      f"{escape(level.description.get(lang))}" for level in policy.priorities]
+            markup = kb.priorities(policy, lang, intake, bool(data.get("special_allowed")))
+        text = "\n".join([*answered, "", *lines] if answered else lines)
+        if in_place:
+            with suppress(TelegramBadRequest):
+                await message.edit_text(text, reply_markup=markup)
+                return
+        await message.answer(text, reply_markup=markup)
+        return
+    if in_place:
+        await drop_buttons(message, "\n".join(answered) or None)
+    if step == "subject":
         await state.set_state(Intake.subject)
         await message.answer(_("Write the subject in one line (up to {limit} characters).")
                              .format(limit=policy.subject_max_length))
+        return
+    await state.update_data(parts=[], text="")
+    await state.set_state(Intake.description)
+    answers = [] if data.get("faq_shown") else matching_faq(policy, data.get("subject", ""))
+    lines = []
+    if answers:
+        await state.update_data(faq_shown=True)
+        # Known answers first (SPEC §1): shown with the description prompt, no extra step.
+        lines.append(_("Maybe one of these answers helps:"))
+        lines += [f"• <a href=\"{escape(entry.url, quote=True)}\">"
+                  f"{escape(entry.title.get(lang))}</a>" for entry in answers]
+        lines.append(_("If one of them solves it, press “Yes, solved”. If not, describe the "
+                       "problem: what you did, what happened, what you expected. Send as many "
+                       "messages as you need — text, screenshots, files — then press Done."))
     else:
-        await state.update_data(parts=[], text="")
-        await state.set_state(Intake.description)
-        await message.answer(
-            _("Describe the problem: what you did, what happened, what you expected. Send as "
-              "many messages as you need — text, screenshots, files — then press Done."),
-            reply_markup=kb.description_done(intake))
+        lines.append(_("Describe the problem: what you did, what happened, what you expected. "
+                       "Send as many messages as you need — text, screenshots, files — then "
+                       "press Done."))
+    await message.answer("\n".join(lines),
+                         reply_markup=kb.description_done(intake, faq=bool(answers)))
 
 
 @router.callback_query(IntakeCb.filter(F.action == "type"), StateFilter(Intake.request_type))
@@ -259,7 +328,7 @@ async def type_chosen(query: CallbackQuery, callback_data: IntakeCb, state: FSMC
     if callback_data.value not in {kind.key for kind in policy.request_types}:
         return
     await state.update_data(type=callback_data.value)
-    await next_step(query.message, state, policy, client, "type")
+    await next_step(query.message, state, policy, client, "type", in_place=True)
 
 
 @router.callback_query(IntakeCb.filter(F.action.in_({"prio", "special"})),
@@ -278,7 +347,7 @@ async def priority_chosen(query: CallbackQuery, callback_data: IntakeCb, state: 
         await state.update_data(prio=callback_data.value, special=False)
     else:
         return
-    await next_step(query.message, state, policy, client, "prio")
+    await next_step(query.message, state, policy, client, "prio", in_place=True)
 
 
 @router.message(StateFilter(Intake.subject), OnLoop(F.text))
@@ -300,28 +369,26 @@ async def subject_given(message: Message, state: FSMContext, client: Client,
 
 @router.message(StateFilter(Intake.description))
 async def description_part(message: Message, state: FSMContext) -> None:
-    """Collect one message of the description (albums are kept together)."""
+    """Collect one message of the description (albums are kept together); a 👍 on it says
+    it was received, without a message of its own."""
     data = await state.get_data()
     parts: list[dict[str, Any]] = data.get("parts", [])
     source = source_of(message)
     if message.media_group_id and parts and parts[-1].get("album") == message.media_group_id:
         parts[-1]["ids"].append(message.message_id)
-        first_of_album = False
     else:
         parts.append(source)
-        first_of_album = True
     piece = message.text or message.caption or ""
     text = "\n".join(filter(None, (data.get("text", ""), piece)))
     await state.update_data(parts=parts, text=text)
-    if first_of_album:
-        await message.answer(_("Added ({count}). Send more, or press Done.").format(
-            count=len(parts)), reply_markup=kb.description_done(data.get("intake", "")))
+    with suppress(TelegramBadRequest):  # a message that cannot take reactions: still kept
+        await message.react([ReactionTypeEmoji(emoji=RECEIVED)])
 
 
 @router.callback_query(IntakeCb.filter(F.action == "done"), StateFilter(Intake.description))
 async def description_done(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                            client: Client, policy: Policy) -> None:
-    """Done with the description: known answers first, then the summary."""
+    """Done with the description: the summary."""
     data = await _current(query, callback_data, state)
     if data is None or not isinstance(query.message, Message):
         return
@@ -329,20 +396,12 @@ async def description_done(query: CallbackQuery, callback_data: IntakeCb, state:
         await query.message.answer(_("Please describe the problem first (at least one "
                                      "message)."))
         return
-    answers = matching_faq(policy, data.get("subject", ""))
-    if answers and not data.get("faq_shown"):
-        await state.update_data(faq_shown=True)
-        await state.set_state(Intake.faq)
-        lines = [_("Maybe one of these answers helps:")]
-        lines += [f"• <a href=\"{escape(entry.url, quote=True)}\">"
-                  f"{escape(entry.title.get(client.language))}</a>" for entry in answers]
-        lines.append(_("Did this solve it?"))
-        await query.message.answer("\n".join(lines), reply_markup=kb.faq_answer(data["intake"]))
-        return
+    await drop_buttons(query.message)
     await show_summary(query.message, state, policy, client)
 
 
-@router.callback_query(IntakeCb.filter(F.action == "faqyes"), StateFilter(Intake.faq))
+@router.callback_query(IntakeCb.filter(F.action == "faqyes"),
+                       StateFilter(Intake.description, Intake.faq))
 async def faq_solved(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                      client: Client, policy: Policy, uow: HandlerUnitOfWork, desk: Desk) -> None:
     """A known answer solved it: no ticket, counted as deflected."""
@@ -352,17 +411,29 @@ async def faq_solved(query: CallbackQuery, callback_data: IntakeCb, state: FSMCo
     answers = matching_faq(policy, data.get("subject", ""))
     await uow.deflections.add(client.id, answers[0].url if answers else "", desk.clock.now())
     await state.clear()
+    await drop_buttons(query.message)
     await query.message.answer(_("Glad it helped! Write any time you need us."),
                                reply_markup=kb.start())
 
 
-@router.callback_query(IntakeCb.filter(F.action.in_({"faqno", "summary"})))
+@router.callback_query(IntakeCb.filter(F.action == "summary"), StateFilter(Intake.summary))
+async def back_to_summary(query: CallbackQuery, callback_data: IntakeCb,
+                          state: FSMContext) -> None:
+    """Nothing to change after all: the summary gets its buttons back."""
+    data = await _current(query, callback_data, state)
+    if data is not None and isinstance(query.message, Message):
+        with suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(reply_markup=kb.summary(data["intake"]))
+
+
+@router.callback_query(IntakeCb.filter(F.action == "faqno"))
 async def to_summary(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                      client: Client, policy: Policy) -> None:
-    """Go on to (or back to) the summary."""
+    """The known answers did not help (an intake from before they came with the prompt)."""
     data = await _current(query, callback_data, state)
     if data is None or not isinstance(query.message, Message) or not data.get("parts"):
         return
+    await drop_buttons(query.message)
     await show_summary(query.message, state, policy, client)
 
 
@@ -398,8 +469,8 @@ async def edit(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext)
     """Which field to edit."""
     data = await _current(query, callback_data, state)
     if data is not None and isinstance(query.message, Message):
-        await query.message.answer(_("What do you want to change?"),
-                                   reply_markup=kb.edit_fields(data["intake"]))
+        with suppress(TelegramBadRequest):  # the summary's buttons become the fields
+            await query.message.edit_reply_markup(reply_markup=kb.edit_fields(data["intake"]))
 
 
 @router.callback_query(IntakeCb.filter(F.action == "editf"), StateFilter(Intake.summary))
@@ -412,6 +483,7 @@ async def edit_field(query: CallbackQuery, callback_data: IntakeCb, state: FSMCo
     if callback_data.value not in {"contract", "type", "prio", "subject", "description"}:
         return
     await state.update_data(editing=callback_data.value != "description")
+    await drop_buttons(query.message)
     await ask(query.message, state, policy, client, callback_data.value)
 
 

@@ -62,22 +62,15 @@ def priorities(policy: Policy, lang: str, intake: str, special: bool) -> InlineK
     return builder.adjust(1).as_markup()
 
 
-def description_done(intake: str) -> InlineKeyboardMarkup:
-    """Finish the description."""
+def description_done(intake: str, faq: bool = False) -> InlineKeyboardMarkup:
+    """Finish the description (or, when known answers were shown, say one solved it)."""
     builder = InlineKeyboardBuilder()
     builder.button(text="✅ " + _("Done"), callback_data=IntakeCb(action="done", intake=intake))
     builder.button(text="✖️ " + _("Cancel"), callback_data=IntakeCb(action="cancel", intake=intake))
+    if faq:
+        builder.button(text="👍 " + _("Yes, solved"),
+                       callback_data=IntakeCb(action="faqyes", intake=intake))
     return builder.adjust(2).as_markup()
-
-
-def faq_answer(intake: str) -> InlineKeyboardMarkup:
-    """Did a known answer solve it?"""
-    builder = InlineKeyboardBuilder()
-    builder.button(text="👍 " + _("Yes, solved"),
-                   callback_data=IntakeCb(action="faqyes", intake=intake))
-    builder.button(text="👎 " + _("No, file the request"),
-                   callback_data=IntakeCb(action="faqno", intake=intake))
-    return builder.adjust(1).as_markup()
 
 
 def summary(intake: str) -> InlineKeyboardMarkup:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,15 +36,14 @@ async def open_ticket(api: FakeBotAPI, user: int, subject: str = "Login fails",
         press(api, user, question, "Another contract")
         await api.wait_for_bot_message(user, contains="contract number")
         api.user_sends(user, contract)
-    kinds = await api.wait_for_bot_message(user, contains="What kind of request")
+    kinds = await asked(api, user, "What kind of request")
     press(api, user, kinds, "Failure")
-    urgencies = await api.wait_for_bot_message(user, contains="How urgent")
+    urgencies = await asked(api, user, "How urgent")
     press(api, user, urgencies, urgency)
     await api.wait_for_bot_message(user, contains="subject")
     api.user_sends(user, subject)
-    prompt = await api.wait_for_bot_message(user, contains="Describe the problem")
-    api.user_sends(user, description)
-    await api.wait_for_bot_message(user, contains="Added (1)")
+    prompt = await api.wait_for_bot_message(user, contains="press Done")
+    await received(api, api.user_sends(user, description))
     press(api, user, prompt, "Done")
     summary = await api.wait_for_bot_message(user, contains="Your request")
     press(api, user, summary, "Confirm")
@@ -56,6 +56,38 @@ async def open_ticket(api: FakeBotAPI, user: int, subject: str = "Login fails",
     # so a command sent now finds its ticket (a test is quicker than any agent).
     await card_of(api, thread)
     return number, thread
+
+
+_ASKED: weakref.WeakKeyDictionary[FakeBotAPI, set[tuple[int, int, str]]] = (
+    weakref.WeakKeyDictionary())
+
+
+async def asked(api: FakeBotAPI, chat_id: int, contains: str) -> dict[str, Any]:
+    """The bot's question that now shows `contains` with its buttons: a new message, or an
+    earlier prompt of the intake edited to ask the next thing. Like `wait_for_bot_message`,
+    a message is returned once for one question."""
+    seen = _ASKED.setdefault(api, set())
+
+    def current() -> dict[str, Any] | None:
+        for message in api.bot_messages(chat_id):
+            key = (chat_id, message["message_id"], contains)
+            if (key not in seen and contains in message.get("text", "")
+                    and message.get("reply_markup")):
+                seen.add(key)
+                return message
+        return None
+
+    question: dict[str, Any] = await api.wait_for(current, description=f"asked {contains!r}")
+    return question
+
+
+async def received(api: FakeBotAPI, message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Wait until the bot marks a person's message as received with a reaction; return it."""
+    chat_id, message_id = message["chat"]["id"], message["message_id"]
+    reactions: list[dict[str, Any]] = await api.wait_for(
+        lambda: api.reactions(chat_id, message_id) or None,
+        description=f"a reaction on message {message_id}")
+    return reactions
 
 
 async def topic_of(api: FakeBotAPI, number: int, chat_id: int = STAFF_CHAT_ID) -> int:

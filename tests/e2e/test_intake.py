@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from playground.telegram.bot_api import FakeBotAPI
-from tests.e2e.flows import open_ticket
+from tests.e2e.flows import asked, open_ticket, received
 from tests.e2e.harness import RunningDesk, press
 from tests.fakes.plugin import STAFF_CHAT_ID
 
@@ -18,17 +18,16 @@ async def test_full_intake_registers_a_ticket_with_topic_card_and_acknowledgemen
     press(fake_api, CLIENT, greeting, "New request")
     await fake_api.wait_for_bot_message(CLIENT, contains="contract number")
     fake_api.user_sends(CLIENT, "C-100")
-    kinds = await fake_api.wait_for_bot_message(CLIENT, contains="What kind of request")
+    kinds = await asked(fake_api, CLIENT, "What kind of request")
     press(fake_api, CLIENT, kinds, "Failure")
-    urgency = await fake_api.wait_for_bot_message(CLIENT, contains="How urgent")
+    urgency = await asked(fake_api, CLIENT, "How urgent")
     assert "Business stopped" in urgency["text"]
     press(fake_api, CLIENT, urgency, "High")
     await fake_api.wait_for_bot_message(CLIENT, contains="subject")
     fake_api.user_sends(CLIENT, "Login fails")
     prompt = await fake_api.wait_for_bot_message(CLIENT, contains="Describe the problem")
     fake_api.user_sends(CLIENT, "I press Login and get <error 500> & nothing else")
-    fake_api.user_sends(CLIENT, photo=True, caption="the screen")
-    await fake_api.wait_for_bot_message(CLIENT, contains="Added (2)")
+    await received(fake_api, fake_api.user_sends(CLIENT, photo=True, caption="the screen"))
     press(fake_api, CLIENT, prompt, "Done")
     summary = await fake_api.wait_for_bot_message(CLIENT, contains="Your request")
     assert "ACME" in summary["text"] and "Login fails" in summary["text"]

@@ -6,6 +6,7 @@ from typing import Any
 
 from domain.policy import FaqEntry, Text, default_policy
 from playground.telegram.bot_api import FakeBotAPI
+from tests.e2e.flows import asked, received
 from tests.e2e.harness import DeskFactory, RunningDesk, press, test_policy
 from tests.fakes.plugin import STAFF_CHAT_ID
 
@@ -25,9 +26,9 @@ async def new_request(api: FakeBotAPI) -> dict[str, Any]:
 
 async def type_and_urgency(api: FakeBotAPI, urgency: str = "High") -> dict[str, Any]:
     """Answer the type (Failure) and urgency questions; return the urgency question."""
-    kinds = await api.wait_for_bot_message(CLIENT, contains="What kind of request")
+    kinds = await asked(api, CLIENT, "What kind of request")
     press(api, CLIENT, kinds, "Failure")
-    question = await api.wait_for_bot_message(CLIENT, contains="How urgent")
+    question = await asked(api, CLIENT, "How urgent")
     press(api, CLIENT, question, urgency)
     await api.wait_for_bot_message(CLIENT, contains="subject")
     return question
@@ -37,9 +38,8 @@ async def describe(api: FakeBotAPI, subject: str = "Login fails",
                    text: str = "The login page says error 500") -> None:
     """Give the subject and a one-message description, then press Done."""
     api.user_sends(CLIENT, subject)
-    prompt = await api.wait_for_bot_message(CLIENT, contains="Describe the problem")
-    api.user_sends(CLIENT, text)
-    await api.wait_for_bot_message(CLIENT, contains="Added (1)")
+    prompt = await api.wait_for_bot_message(CLIENT, contains="press Done")
+    await received(api, api.user_sends(CLIENT, text))
     press(api, CLIENT, prompt, "Done")
 
 
@@ -47,7 +47,7 @@ async def up_to_type(api: FakeBotAPI, contract: str = "C-100") -> dict[str, Any]
     """/new and a contract; return the request type question."""
     await new_request(api)
     api.user_sends(CLIENT, contract)
-    return await api.wait_for_bot_message(CLIENT, contains="What kind of request")
+    return await asked(api, CLIENT, "What kind of request")
 
 
 async def up_to_subject(api: FakeBotAPI) -> None:
@@ -61,7 +61,7 @@ async def up_to_description(api: FakeBotAPI, subject: str = "Login fails") -> di
     """The steps up to the description; return its prompt (with the Done button)."""
     await up_to_subject(api)
     api.user_sends(CLIENT, subject)
-    return await api.wait_for_bot_message(CLIENT, contains="Describe the problem")
+    return await api.wait_for_bot_message(CLIENT, contains="press Done")
 
 
 async def up_to_summary(api: FakeBotAPI) -> dict[str, Any]:
@@ -69,6 +69,19 @@ async def up_to_summary(api: FakeBotAPI) -> dict[str, Any]:
     await up_to_subject(api)
     await describe(api)
     return await api.wait_for_bot_message(CLIENT, contains="Your request")
+
+
+async def edit_fields(api: FakeBotAPI, summary: dict[str, Any]) -> dict[str, Any]:
+    """After Edit: the summary itself offers the fields to change, in place of its buttons."""
+
+    def offered() -> dict[str, Any] | None:
+        current = api.message(CLIENT, summary["message_id"])
+        labels = [button["text"] for row in (current or {}).get("reply_markup", {}).get(
+            "inline_keyboard", []) for button in row]
+        return current if any("Edit subject" in label for label in labels) else None
+
+    fields: dict[str, Any] = await api.wait_for(offered, description="the fields to edit")
+    return fields
 
 
 async def alert_for(api: FakeBotAPI, query_id: str) -> dict[str, Any]:
@@ -93,9 +106,9 @@ async def test_priority_can_be_changed_from_the_summary(fake_api: FakeBotAPI,
     summary = await up_to_summary(fake_api)
     assert "High" in summary["text"]
     press(fake_api, CLIENT, summary, "Edit")
-    fields = await fake_api.wait_for_bot_message(CLIENT, contains="What do you want to change")
+    fields = await edit_fields(fake_api, summary)
     press(fake_api, CLIENT, fields, "priority")
-    urgency = await fake_api.wait_for_bot_message(CLIENT, contains="How urgent")
+    urgency = await asked(fake_api, CLIENT, "How urgent")
     press(fake_api, CLIENT, urgency, "Critical")
 
     edited = await fake_api.wait_for_bot_message(CLIENT, contains="Your request")
@@ -111,7 +124,7 @@ async def test_subject_and_description_can_be_rewritten_from_the_summary(
     new_client(fake_api)
     summary = await up_to_summary(fake_api)
     press(fake_api, CLIENT, summary, "Edit")
-    fields = await fake_api.wait_for_bot_message(CLIENT, contains="What do you want to change")
+    fields = await edit_fields(fake_api, summary)
     press(fake_api, CLIENT, fields, "subject")
     await fake_api.wait_for_bot_message(CLIENT, contains="Write the subject")
     fake_api.user_sends(CLIENT, "Login fails on Mondays")
@@ -119,11 +132,10 @@ async def test_subject_and_description_can_be_rewritten_from_the_summary(
     assert "Subject: Login fails on Mondays" in summary["text"]
 
     press(fake_api, CLIENT, summary, "Edit")
-    fields = await fake_api.wait_for_bot_message(CLIENT, contains="What do you want to change")
+    fields = await edit_fields(fake_api, summary)
     press(fake_api, CLIENT, fields, "description")
-    prompt = await fake_api.wait_for_bot_message(CLIENT, contains="Describe the problem")
-    fake_api.user_sends(CLIENT, "Only after the weekly update")
-    await fake_api.wait_for_bot_message(CLIENT, contains="Added (1)")
+    prompt = await fake_api.wait_for_bot_message(CLIENT, contains="press Done")
+    await received(fake_api, fake_api.user_sends(CLIENT, "Only after the weekly update"))
     press(fake_api, CLIENT, prompt, "Done")
     summary = await fake_api.wait_for_bot_message(CLIENT, contains="Your request")
     assert "Only after the weekly update" in summary["text"]
@@ -139,7 +151,7 @@ async def test_unknown_contract_is_said_and_another_try_is_allowed(fake_api: Fak
     assert "not in our registry" in refusal["text"]
 
     fake_api.user_sends(CLIENT, "C-100")
-    await fake_api.wait_for_bot_message(CLIENT, contains="What kind of request")
+    await asked(fake_api, CLIENT, "What kind of request")
 
 
 async def test_license_key_is_accepted_instead_of_the_contract_number(
@@ -148,7 +160,7 @@ async def test_license_key_is_accepted_instead_of_the_contract_number(
     prompt = await new_request(fake_api)
     assert "license key" in prompt["text"]
     fake_api.user_sends(CLIENT, "LIC-ACME-1")
-    await fake_api.wait_for_bot_message(CLIENT, contains="What kind of request")
+    await asked(fake_api, CLIENT, "What kind of request")
 
 
 async def test_expired_contract_is_named_as_expired_and_another_try_is_allowed(
@@ -161,7 +173,7 @@ async def test_expired_contract_is_named_as_expired_and_another_try_is_allowed(
     assert "not in our registry" not in refusal["text"]
 
     fake_api.user_sends(CLIENT, "C-100")
-    await fake_api.wait_for_bot_message(CLIENT, contains="What kind of request")
+    await asked(fake_api, CLIENT, "What kind of request")
 
 
 async def test_continuing_without_contract_gives_the_basic_sla_level(
@@ -188,7 +200,7 @@ async def test_expired_contract_can_also_continue_without_contract(
     fake_api.user_sends(CLIENT, "C-300")
     refusal = await fake_api.wait_for_bot_message(CLIENT, contains="expired")
     press(fake_api, CLIENT, refusal, "Continue without contract")
-    await fake_api.wait_for_bot_message(CLIENT, contains="What kind of request")
+    await asked(fake_api, CLIENT, "What kind of request")
 
 
 async def test_restart_during_the_description_keeps_what_was_entered(
@@ -196,13 +208,11 @@ async def test_restart_during_the_description_keeps_what_was_entered(
     new_client(fake_api)
     prompt = await up_to_description(fake_api)
     fake_api.user_sends(CLIENT, "Step one: open the login page")
-    fake_api.user_sends(CLIENT, photo=True, caption="the error")
-    await fake_api.wait_for_bot_message(CLIENT, contains="Added (2)")
+    await received(fake_api, fake_api.user_sends(CLIENT, photo=True, caption="the error"))
 
     await desk.restart()
 
-    fake_api.user_sends(CLIENT, "Step two: it shows error 500")
-    await fake_api.wait_for_bot_message(CLIENT, contains="Added (3)")
+    await received(fake_api, fake_api.user_sends(CLIENT, "Step two: it shows error 500"))
     press(fake_api, CLIENT, prompt, "Done")
     summary = await fake_api.wait_for_bot_message(CLIENT, contains="Your request")
     for part in ("Login fails", "C-100", "High", "Step one", "the error", "Step two"):
@@ -217,10 +227,10 @@ async def test_messages_sent_in_quick_succession_are_taken_in_order(
     new_client(fake_api)
     await up_to_subject(fake_api)
     fake_api.user_sends(CLIENT, "Login fails")  # without waiting for the next question
-    for step in range(1, 6):
-        fake_api.user_sends(CLIENT, f"Step {step}")
-    prompt = await fake_api.wait_for_bot_message(CLIENT, contains="Describe the problem")
-    await fake_api.wait_for_bot_message(CLIENT, contains="Added (5)")
+    steps = [fake_api.user_sends(CLIENT, f"Step {step}") for step in range(1, 6)]
+    prompt = await fake_api.wait_for_bot_message(CLIENT, contains="press Done")
+    for step in steps:
+        await received(fake_api, step)
     press(fake_api, CLIENT, prompt, "Done")
 
     summary = await fake_api.wait_for_bot_message(CLIENT, contains="Your request")
@@ -235,14 +245,14 @@ async def test_remembered_contract_is_only_confirmed_on_the_second_request(
     assert "Send your support contract number" in first["text"]
     assert "reply_markup" not in first
     fake_api.user_sends(CLIENT, "C-100")
-    kinds = await fake_api.wait_for_bot_message(CLIENT, contains="What kind of request")
+    kinds = await asked(fake_api, CLIENT, "What kind of request")
     press(fake_api, CLIENT, kinds, "Cancel")
     await fake_api.wait_for_bot_message(CLIENT, contains="Cancelled")
 
     second = await new_request(fake_api)
     assert "Is this request about contract C-100?" in second["text"]
     press(fake_api, CLIENT, second, "Yes, contract C-100")
-    await fake_api.wait_for_bot_message(CLIENT, contains="What kind of request")
+    await asked(fake_api, CLIENT, "What kind of request")
 
 
 async def test_another_contract_can_be_given_instead_of_the_remembered_one(
@@ -281,7 +291,7 @@ async def test_changing_to_a_contract_without_special_requests_drops_the_special
     assert "special request" in summary["text"]
 
     press(fake_api, CLIENT, summary, "Edit")
-    fields = await fake_api.wait_for_bot_message(CLIENT, contains="What do you want to change")
+    fields = await edit_fields(fake_api, summary)
     press(fake_api, CLIENT, fields, "contract")
     await fake_api.wait_for_bot_message(CLIENT, contains="Send your support contract number")
     fake_api.user_sends(CLIENT, "C-100")
@@ -297,7 +307,7 @@ async def test_free_text_where_a_button_is_expected_gets_a_hint(fake_api: FakeBo
     await fake_api.wait_for_bot_message(CLIENT, contains="choose with the buttons")
 
     press(fake_api, CLIENT, kinds, "Failure")
-    await fake_api.wait_for_bot_message(CLIENT, contains="How urgent")
+    await asked(fake_api, CLIENT, "How urgent")
 
 
 async def test_photo_where_text_is_expected_gets_a_hint(fake_api: FakeBotAPI,
@@ -317,7 +327,7 @@ async def test_subject_of_several_lines_or_too_long_is_refused(fake_api: FakeBot
     fake_api.user_sends(CLIENT, "x" * 300)
     await fake_api.wait_for_bot_message(CLIENT, contains="one line")
     fake_api.user_sends(CLIENT, "Login fails")
-    await fake_api.wait_for_bot_message(CLIENT, contains="Describe the problem")
+    await fake_api.wait_for_bot_message(CLIENT, contains="press Done")
 
 
 async def test_done_without_a_description_asks_for_one(fake_api: FakeBotAPI,
@@ -382,15 +392,16 @@ async def faq_offer(api: FakeBotAPI) -> dict[str, Any]:
     """An intake whose subject matches the FAQ, up to the known answers."""
     new_client(api)
     await up_to_subject(api)
-    await describe(api, "Forgot my password", "I cannot log in since yesterday")
-    return await api.wait_for_bot_message(CLIENT, contains="Did this solve it?")
+    api.user_sends(CLIENT, "Forgot my password")
+    return await api.wait_for_bot_message(CLIENT, contains="Maybe one of these answers")
 
 
-async def test_faq_answer_matching_the_subject_is_offered_before_the_summary(
+async def test_faq_answer_matching_the_subject_comes_with_the_description_prompt(
         fake_api: FakeBotAPI, make_desk: DeskFactory) -> None:
     await make_desk(FAQ_POLICY)
     offer = await faq_offer(fake_api)
     assert "Reset your password" in offer["text"]
+    assert "press Done" in offer["text"]  # one message: the answers and the next step
     links = [entity["url"] for entity in offer.get("entities", [])
              if entity["type"] == "text_link"]
     assert links == ["https://docs.example.com/reset"]
@@ -402,16 +413,18 @@ async def test_faq_answer_that_solves_it_ends_the_intake_without_a_ticket(
     offer = await faq_offer(fake_api)
     press(fake_api, CLIENT, offer, "Yes")
     await fake_api.wait_for_bot_message(CLIENT, contains="Glad it helped")
+    assert "reply_markup" not in fake_api.message(CLIENT, offer["message_id"])
     fake_api.user_sends(CLIENT, "/my")
     await fake_api.wait_for_bot_message(CLIENT, contains="no requests yet")
     assert fake_api.topics(STAFF_CHAT_ID) == []
 
 
-async def test_faq_answer_that_does_not_help_goes_on_to_the_summary(
+async def test_faq_answer_that_does_not_help_goes_on_with_the_description(
         fake_api: FakeBotAPI, make_desk: DeskFactory) -> None:
     await make_desk(FAQ_POLICY)
     offer = await faq_offer(fake_api)
-    press(fake_api, CLIENT, offer, "No")
+    await received(fake_api, fake_api.user_sends(CLIENT, "I cannot log in since yesterday"))
+    press(fake_api, CLIENT, offer, "Done")
     summary = await fake_api.wait_for_bot_message(CLIENT, contains="Your request")
     press(fake_api, CLIENT, summary, "Confirm")
     await fake_api.wait_for_bot_message(CLIENT, contains="registered as #1001")
@@ -422,5 +435,5 @@ async def test_subject_without_matching_keywords_goes_straight_to_the_summary(
     await make_desk(FAQ_POLICY)
     new_client(fake_api)
     await up_to_summary(fake_api)
-    assert not any("Did this solve it" in message.get("text", "")
+    assert not any("Maybe one of these" in message.get("text", "")
                    for message in fake_api.bot_messages(CLIENT))

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from playground.telegram.bot_api import FakeBotAPI
-from tests.e2e.flows import open_ticket, topic_of
+from tests.e2e.flows import asked, open_ticket, received, topic_of
 from tests.e2e.harness import DeskFactory, MovableClock, RunningDesk, press
 from tests.fakes.plugin import ALICE_ID, BOB_ID, STAFF_CHAT_ID, make_bot
 
@@ -216,20 +216,17 @@ async def test_description_of_every_kind_arrives_in_the_topic_in_order(
     fake_api.user_sends(CLIENT, "/new")
     await fake_api.wait_for_bot_message(CLIENT, contains="contract")
     fake_api.user_sends(CLIENT, "C-100")
-    press(fake_api, CLIENT, await fake_api.wait_for_bot_message(CLIENT, contains="What kind"),
-          "Failure")
-    press(fake_api, CLIENT, await fake_api.wait_for_bot_message(CLIENT, contains="urgent"),
-          "High")
+    press(fake_api, CLIENT, await asked(fake_api, CLIENT, "What kind"), "Failure")
+    press(fake_api, CLIENT, await asked(fake_api, CLIENT, "urgent"), "High")
     await fake_api.wait_for_bot_message(CLIENT, contains="subject")
     fake_api.user_sends(CLIENT, "Broken screens")
-    prompt = await fake_api.wait_for_bot_message(CLIENT, contains="Describe the problem")
+    prompt = await fake_api.wait_for_bot_message(CLIENT, contains="press Done")
     fake_api.user_sends(CLIENT, "See the screens")
     fake_api.user_sends_album(CLIENT, 4)
     fake_api.user_sends(CLIENT, document="server.log")
     fake_api.user_sends(CLIENT, voice=True)
     fake_api.user_sends(CLIENT, video=True, caption="how it happens")
-    fake_api.user_sends(CLIENT, "That is all")
-    await fake_api.wait_for_bot_message(CLIENT, contains="Added (6)")
+    await received(fake_api, fake_api.user_sends(CLIENT, "That is all"))
     press(fake_api, CLIENT, prompt, "Done")
     press(fake_api, CLIENT, await fake_api.wait_for_bot_message(CLIENT, contains="Your request"),
           "Confirm")
@@ -407,13 +404,12 @@ async def file_ticket(api: FakeBotAPI, user: int, subject: str) -> None:
         press(api, user, question, "Yes")
     else:
         api.user_sends(user, "C-100")
-    press(api, user, await api.wait_for_bot_message(user, contains="What kind"), "Failure")
-    press(api, user, await api.wait_for_bot_message(user, contains="How urgent"), "High")
+    press(api, user, await asked(api, user, "What kind"), "Failure")
+    press(api, user, await asked(api, user, "How urgent"), "High")
     await api.wait_for_bot_message(user, contains="subject")
     api.user_sends(user, subject)
-    prompt = await api.wait_for_bot_message(user, contains="Describe the problem")
-    api.user_sends(user, f"Details of {subject}")
-    await api.wait_for_bot_message(user, contains="Added (1)")
+    prompt = await api.wait_for_bot_message(user, contains="press Done")
+    await received(api, api.user_sends(user, f"Details of {subject}"))
     press(api, user, prompt, "Done")
     press(api, user, await api.wait_for_bot_message(user, contains="Your request"), "Confirm")
     await api.wait_for_bot_message(user, contains="registered as #")
