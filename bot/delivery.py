@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import Message, MessageId, ReplyParameters
+from aiogram.types import Message, MessageId, ReactionTypeEmoji, ReplyParameters
 
 from bot.i18n import DeskI18n
 from bot.pacing import Pacer
@@ -36,6 +36,7 @@ T = TypeVar("T")
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+DELIVERED = "👍"  # the reaction on an agent's message that reached the client
 TOPIC_READ_FRESH = 1.0  # seconds a topic read to find a lane's chat serves its claim
 
 
@@ -65,6 +66,7 @@ class Delivery:
         self.pacer = pacer
         self.clock = clock
         self._forum: dict[int, bool] = {}
+        self._member_names: dict[int, str] = {}
         self._known_topics: dict[int, Topic] = {}  # read with the claim, used by the send
         self._topics_read: dict[int, tuple[Topic, float]] = {}  # by `chat_of`: until when
 
@@ -329,9 +331,13 @@ class Delivery:
             return
         async with self.uow_factory() as uow:
             ticket, client = await self._ticket_and_client(uow, payload["ticket"])
+            names = {user_id: await uow.agents.name_of(user_id)
+                     for user_id in self.policy.supervisors}
+        for user_id, name in names.items():
+            names[user_id] = name or await self._member_name(user_id)
         with self._staff_locale():
             text = texts.general_notice(payload["template"], self.policy, ticket, client,
-                                        payload.get("data", {}))
+                                        payload.get("data", {}), names)
         chat_id = self._chat_for(ticket)
         await self.pacer.wait(chat_id)
         sent = await self.bot.send_message(chat_id=chat_id, text=text)
@@ -342,6 +348,17 @@ class Delivery:
             with suppress(TelegramAPIError):
                 await self.bot.pin_chat_message(chat_id, sent.message_id,
                                                 disable_notification=False)
+
+    async def _member_name(self, user_id: int) -> str | None:
+        """A staff member's name as Telegram knows it (a supervisor who never wrote in the
+        group); remembered for the life of the process."""
+        if user_id not in self._member_names:
+            try:
+                member = await self.bot.get_chat_member(self.staff_chat_id, user_id)
+            except TelegramAPIError:
+                return None
+            self._member_names[user_id] = member.user.full_name
+        return self._member_names[user_id]
 
     async def _topic_state(self, payload: dict[str, Any]) -> None:
         async with self.uow_factory() as uow:
@@ -392,6 +409,12 @@ class Delivery:
         copied = await self._copy(chat_id, source, header=header)
         await self._link(payload["ticket"], "out", (chat_id, copied),
                          (source["chat"], source["ids"]))
+        # The agent sees it arrived (SPEC §11). Best effort: the copy is out, and a retry of
+        # the item for a reaction would send it twice. Not a message: no turn at the chat.
+        with suppress(TelegramAPIError):
+            await self.bot.set_message_reaction(
+                chat_id=source["chat"], message_id=source["ids"][0],
+                reaction=[ReactionTypeEmoji(emoji=DELIVERED)])
 
     async def _edit_at_client(self, payload: dict[str, Any]) -> None:
         source = payload["data"]["source"]

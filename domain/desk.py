@@ -17,7 +17,7 @@ from domain.outgoing import Kind, Outgoing
 from domain.policy import FaqEntry, Policy
 from domain.ports import UnitOfWork
 from domain.sla import deadlines_for, recompute, resume_clock
-from domain.tickets import Actor, Status, Ticket
+from domain.tickets import Actor, Status, Ticket, TicketEvent
 from domain.timers import desired_timers
 
 Source = Mapping[str, Any]  # an opaque reference to a received message, made by the handlers
@@ -38,9 +38,12 @@ class Draft:
     description_text: str = ""
 
 
-def _consequences(ticket: Ticket, wanted: Status, detail: str | None) -> list[Outgoing]:
+def _consequences(ticket: Ticket, wanted: Status, detail: str | None,
+                  actor: Actor | None = None) -> list[Outgoing]:
     """What the client and the topic are told when a ticket enters a status."""
     n, client = ticket.number, ticket.client_id
+    if wanted is Status.WAITING_CLIENT:
+        return [Outgoing(Kind.CLIENT_NOTICE, n, client, template="waiting_client")]
     if wanted is Status.RESOLVED:
         return [Outgoing(Kind.CLIENT_NOTICE, n, client, template="resolved")]
     if wanted is Status.CLOSED:
@@ -53,9 +56,30 @@ def _consequences(ticket: Ticket, wanted: Status, detail: str | None) -> list[Ou
                          data={"reason": detail or ""}),
                 Outgoing(Kind.TOPIC_STATE, n, client, data={"action": "close"})]
     if wanted is Status.REOPENED:
+        by = actor or Actor("client", client)
         return [Outgoing(Kind.TOPIC_STATE, n, client, data={"action": "reopen"}),
-                Outgoing(Kind.TOPIC_NOTICE, n, client, template="reopened")]
+                Outgoing(Kind.TOPIC_NOTICE, n, client, template="reopened",
+                         data={"by": by.kind, "name": by.name, "detail": detail or ""})]
     return []
+
+
+STILL_A_PROBLEM = "still a problem"  # the detail of a reopening by the client's button
+
+
+def supervisor_offered(ticket: Ticket, history: Sequence[TicketEvent], now: datetime) -> bool:
+    """Whether "Ask supervisor" makes sense now (SPEC §11): the ticket is open, the supervisor
+    was not asked today, and an SLA warning came, the client said "still a problem", or the
+    client has waited a day for a first answer."""
+    if not ticket.status.is_open:
+        return False
+    asked = ticket.supervisor_asked_at
+    if asked is not None and now - asked < timedelta(days=1):
+        return False
+    if ticket.first_response_at is None and now - ticket.created_at >= timedelta(days=1):
+        return True
+    return any(event.kind in ("sla_warning", "breach")
+               or (event.kind == "status" and event.detail == STILL_A_PROBLEM)
+               for event in history)
 
 
 def matching_faq(policy: Policy, subject: str, limit: int = 3) -> list[FaqEntry]:
@@ -201,7 +225,7 @@ class Desk:
             resume_clock(self.policy, ticket, paused_at, now)
         await uow.tickets.save(ticket)
         await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, ticket.client_id))
-        for item in _consequences(ticket, wanted, detail):
+        for item in _consequences(ticket, wanted, detail, actor):
             await self._put(uow, now, item)
         await self._set_timers(uow, ticket)
         if wanted is Status.RESOLVED or (wanted is Status.CLOSED and was is not Status.RESOLVED):
@@ -237,18 +261,24 @@ class Desk:
                                     (Status.CLOSED if solved else Status.REOPENED).value)
         actor = Actor("client", client.id, client.name)
         await self.move(uow, ticket, Status.CLOSED if solved else Status.REOPENED, actor,
-                        "confirmed" if solved else "still a problem")
+                        "confirmed" if solved else STILL_A_PROBLEM)
         return ticket
 
     async def rate(self, uow: UnitOfWork, client: Client, ticket: Ticket, score: int,
-                   comment: str | None = None) -> None:
-        """The client's satisfaction rating (1–5) of a closed ticket, shown in the topic."""
+                   comment: str | None = None, announce: bool = True) -> None:
+        """The client's satisfaction rating (1–5) of a closed ticket, shown in the topic.
+
+        A low score waits for its comment (`announce=False`): the topic hears of it once,
+        with the comment or without one when the client skips it.
+        """
         if not 1 <= score <= 5:
             raise NotAllowed("score")
         if ticket.status is not Status.CLOSED:
             raise IllegalTransition(ticket.status.value, "rated")
         now = self.clock.now()
         await uow.ratings.put(ticket.number, score, comment, ticket.assignee_id, now)
+        if not announce:
+            return
         ticket.note("rated", Actor("client", client.id, client.name), now,
                     f"{score}" + (f": {comment}" if comment else ""))
         await uow.tickets.save(ticket)
@@ -268,6 +298,7 @@ class Desk:
         if ticket.status in (Status.NEW, Status.REOPENED):
             ticket.move(Status.IN_PROGRESS, by, now)
         await self._changed(uow, ticket, now)
+        await self._tell_taken(uow, ticket, now)
 
     async def link_bug(self, uow: UnitOfWork, ticket: Ticket, reference: str,
                        by: Actor) -> None:
@@ -399,6 +430,14 @@ class Desk:
             which = "first_response" if kind == timers.FIRST_RESPONSE_WARNING else "resolution"
             await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, n, client,
                                                template="sla_warning", data={"which": which}))
+            history = await uow.tickets.history(n)
+            offered = supervisor_offered(ticket, history, now)
+            ticket.note("sla_warning", Actor.system(), now, which)
+            offered_now = supervisor_offered(ticket, [*history, *ticket.events], now)
+            await uow.tickets.save(ticket)
+            if offered_now and not offered:
+                await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, n, client,
+                                                   template="supervisor_offer"))
         elif kind in (timers.FIRST_RESPONSE_BREACH, timers.RESOLUTION_BREACH):
             which = "first_response" if kind == timers.FIRST_RESPONSE_BREACH else "resolution"
             ticket.note("breach", Actor.system(), now, which)
@@ -422,10 +461,19 @@ class Desk:
         if ticket.assignee_id is not None and ticket.assignee_id != agent.ref:
             raise NotAllowed("taken by another agent")
         now = self.clock.now()
-        if ticket.take(agent, now):
+        events = ticket.take(agent, now)
+        if events:
             await uow.tickets.save(ticket)
             await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, ticket.client_id))
             await self._set_timers(uow, ticket)
+        if any(event.kind == "assigned" for event in events):
+            await self._tell_taken(uow, ticket, now)
+
+    async def _tell_taken(self, uow: UnitOfWork, ticket: Ticket, now: datetime) -> None:
+        """The client hears who is on their request."""
+        await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, ticket.number, ticket.client_id,
+                                           template="taken",
+                                           data={"agent": ticket.assignee_name or ""}))
 
     async def change_priority(self, uow: UnitOfWork, ticket: Ticket, priority: str,
                               agent: Actor) -> None:

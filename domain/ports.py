@@ -8,7 +8,7 @@ from typing import Protocol
 
 from domain.clients import Client, Contract
 from domain.outgoing import Outgoing
-from domain.tickets import Ticket
+from domain.tickets import Ticket, TicketEvent
 
 
 class ClientRepository(Protocol):
@@ -34,6 +34,7 @@ class TicketRepository(Protocol):
     async def save(self, ticket: Ticket) -> None: ...
     async def of_client(self, client_id: int, open_only: bool = False) -> list[Ticket]: ...
     async def incidents_of(self, problem_number: int) -> list[Ticket]: ...
+    async def history(self, number: int) -> list[TicketEvent]: ...
     async def bump_counter(self, name: str) -> int: ...
 
 

@@ -46,7 +46,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.SECOND_LINE: frozenset(_WORKING - {Status.SECOND_LINE}),
     Status.RESOLVED: frozenset({Status.CLOSED, Status.REOPENED, Status.IN_PROGRESS}),
     Status.CLOSED: frozenset({Status.REOPENED}),
-    Status.DECLINED: frozenset(),
+    Status.DECLINED: frozenset({Status.REOPENED}),
     Status.REOPENED: frozenset(_WORKING),
 }
 
@@ -152,8 +152,12 @@ class Ticket:
         return events
 
     def agent_replied(self, agent: Actor, at: datetime) -> list[TicketEvent]:
-        """An agent's message reached the client: first response, and work starts."""
+        """An agent's message reached the client: first response, and work starts; the first
+        agent who answers an unassigned ticket has it (SPEC §11)."""
         events = []
+        if self.assignee_id is None and agent.ref is not None:
+            events.append(self._record("assigned", at, agent, None, agent.name))
+            self.assignee_id, self.assignee_name = agent.ref, agent.name
         if self.first_response_at is None:
             self.first_response_at = at
             events.append(self._record("first_response", at, agent))

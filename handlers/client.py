@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from html import escape
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from domain.clients import Client
-from domain.desk import Desk, pick_ticket
+from domain.desk import Desk, pick_ticket, supervisor_offered
 from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
 from domain.tickets import Ticket
 from handlers import keyboards_client as kb
@@ -105,7 +107,8 @@ async def one_ticket(message: Message, command: CommandObject, client: Client, d
         _("Status: {status}").format(status=status_title(ticket.status)),
         _("Priority: {priority}").format(
             priority=escape(desk.policy.priority(ticket.priority).title.get(client.language))),
-    )), reply_markup=kb.ticket_actions(ticket.number) if ticket.status.is_open else None)
+    )), reply_markup=kb.ticket_actions(ticket.number) if supervisor_offered(
+        ticket, await uow.tickets.history(ticket.number), desk.clock.now()) else None)
 
 
 @router.message(StateFilter(None), OnLoop(~F.text.startswith("/")))
@@ -204,6 +207,9 @@ async def _replied_ticket(message: Message, uow: HandlerUnitOfWork) -> int | Non
     return None
 
 
+LOW_SCORE = 3  # a rating up to this asks for a comment
+
+
 class RatingComment(StatesGroup):
     """After a low rating: an optional comment."""
 
@@ -233,7 +239,25 @@ async def resolution_answer(query: CallbackQuery, callback_data: TicketCb, clien
         await query.answer(_("Thank you!") if callback_data.action == "solved" else
                            _("We are on it again."))
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        said = (_("You said: solved.") if callback_data.action == "solved" else
+                _("You said: still a problem. We are on it again."))
+        still = callback_data.action == "unsolved" and result.status.is_open
+        await answered(query.message, said,
+                       kb.ticket_actions(result.number) if still else None)
+
+
+async def answered(prompt: Message, answer: str, markup: InlineKeyboardMarkup | None = None,
+                   ) -> None:
+    """A prompt answered by a button shows the answer under its text, without its buttons
+    (or with the ones that make sense next)."""
+    with suppress(TelegramBadRequest):  # a second press of the same button
+        await prompt.edit_text((prompt.html_text or "") + "\n\n" + "<b>" + answer + "</b>",
+                               reply_markup=markup)
+
+
+def stars(score: int) -> str:
+    """A rating as five stars, like ★★☆☆☆."""
+    return "★" * score + "☆" * (5 - score)
 
 
 @router.callback_query(TicketCb.filter(F.action == "rate"))
@@ -243,32 +267,65 @@ async def rating(query: CallbackQuery, callback_data: TicketCb, state: FSMContex
     try:
         ticket = await desk.ticket_of_client(uow, client, callback_data.number)
         score = int(callback_data.value)
-        await desk.rate(uow, client, ticket, score)
+        # a low score waits for its comment: the staff hear of the rating once, with it
+        await desk.rate(uow, client, ticket, score, announce=score > LOW_SCORE)
     except (TicketNotFound, ValueError, NotAllowed, IllegalTransition):
         await query.answer(_("This rating button is no longer valid."), show_alert=True)
         return
     await query.answer(_("Thank you for the rating!"))
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
-        if score <= 3:
+        await answered(query.message, _("Your rating: {stars}").format(stars=stars(score)))
+        if score <= LOW_SCORE:
             await state.set_state(RatingComment.waiting)
             await state.update_data(rated=ticket.number, score=score)
-            await query.message.answer(_("Sorry it was not better. What went wrong? Write a "
-                                         "comment, or /cancel to skip."))
+            await query.message.answer(
+                _("We are sorry it was not better. What went wrong? Your comment helps us "
+                  "improve."), reply_markup=kb.skip_comment(ticket.number))
 
 
 @router.message(StateFilter(RatingComment.waiting), OnLoop(F.text & ~F.text.startswith("/")))
 async def rating_comment(message: Message, state: FSMContext, client: Client, desk: Desk,
                          uow: HandlerUnitOfWork) -> None:
     """The comment after a low rating."""
+    if await _announce_rating(state, client, desk, uow, message.text):
+        await message.answer(_("Thank you, we will take it into account."))
+
+
+@router.message(StateFilter(RatingComment.waiting), Command("cancel"))
+async def rating_without_comment(message: Message, state: FSMContext, client: Client,
+                                 desk: Desk, uow: HandlerUnitOfWork) -> None:
+    """/cancel instead of the comment: the rating goes to the staff without one."""
+    await _announce_rating(state, client, desk, uow, None)
+    await message.answer(_("All right, no comment."))
+
+
+@router.callback_query(TicketCb.filter(F.action == "nocomment"))
+async def skip_comment(query: CallbackQuery, state: FSMContext, client: Client, desk: Desk,
+                       uow: HandlerUnitOfWork) -> None:
+    """The "No comment" button under the comment question."""
+    announced = await _announce_rating(state, client, desk, uow, None)
+    await query.answer()
+    if isinstance(query.message, Message):
+        if announced:
+            await answered(query.message, _("No comment."))
+        else:
+            with suppress(TelegramBadRequest):
+                await query.message.edit_reply_markup(reply_markup=None)
+
+
+async def _announce_rating(state: FSMContext, client: Client, desk: Desk,
+                           uow: HandlerUnitOfWork, comment: str | None) -> bool:
+    """Record the low rating's comment (or none) and show the rating to the staff, once."""
     data = await state.get_data()
+    if await state.get_state() != RatingComment.waiting.state:
+        return False
     await state.clear()
     try:
         ticket = await desk.ticket_of_client(uow, client, int(data.get("rated", 0)))
-        await desk.rate(uow, client, ticket, int(data.get("score", 0)), message.text)
+        await desk.rate(uow, client, ticket, int(data.get("score", 0)), comment)
     except (TicketNotFound, NotAllowed, IllegalTransition):
-        return
-    await message.answer(_("Thank you, we will take it into account."))
+        return False
+    return True
 
 
 @router.callback_query(TicketCb.filter(F.action == "askv"))

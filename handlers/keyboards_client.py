@@ -118,7 +118,7 @@ def languages() -> InlineKeyboardMarkup:
 def for_notice(template: str, ticket_number: int) -> InlineKeyboardMarkup | None:
     """The buttons under a notice about a ticket (confirm the fix, rate, …)."""
     builder = InlineKeyboardBuilder()
-    if template == "acknowledged":
+    if template == "supervisor_offer":
         return ticket_actions(ticket_number)
     if template == "resolved":
         builder.button(text="👍 " + _("Yes, solved"),
@@ -133,6 +133,14 @@ def for_notice(template: str, ticket_number: int) -> InlineKeyboardMarkup | None
                                                   value=str(score)))
         return builder.adjust(5).as_markup()
     return None
+
+
+def skip_comment(ticket_number: int) -> InlineKeyboardMarkup:
+    """Under the question after a low rating: go without a comment."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text="➡️ " + _("No comment"),
+                   callback_data=TicketCb(action="nocomment", number=ticket_number))
+    return builder.as_markup()
 
 
 def ticket_actions(ticket_number: int) -> InlineKeyboardMarkup:

@@ -7,21 +7,37 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.policy import Policy
-from domain.tickets import Ticket
+from domain.tickets import Status, Ticket
 from handlers.callbacks import TicketCb
 
 
 def card(ticket: Ticket) -> InlineKeyboardMarkup:
-    """Take · Priority · Waiting for client · Third party · Resolved · Second line · Close ·
-    Decline."""
+    """The card's buttons for the ticket's state: only what makes sense now (SPEC §11) —
+    Take while nobody has it, Reopen once it is closed or declined, no button for the status
+    it is in. Resolved asks the client to confirm; Close closes at once."""
     n = ticket.number
+    status = ticket.status
+    if status in (Status.CLOSED, Status.DECLINED):
+        actions = [("reopen", "🔁 " + _("Reopen"))]
+    elif status is Status.RESOLVED:
+        actions = [("close", "🔒 " + _("Close now")), ("reopen", "🔁 " + _("Reopen"))]
+    else:
+        actions = []
+        if ticket.assignee_id is None:
+            actions.append(("take", "🙋 " + _("Take")))
+        actions.append(("prio", "🎚 " + _("Priority")))
+        if status in (Status.WAITING_CLIENT, Status.WAITING_THIRD_PARTY, Status.SECOND_LINE):
+            actions.append(("work", "▶️ " + _("Back to work")))
+        if status is not Status.WAITING_CLIENT:
+            actions.append(("wclient", "💬 " + _("Waiting for client")))
+        if status is not Status.WAITING_THIRD_PARTY:
+            actions.append(("wthird", "⏳ " + _("Third party")))
+        if status is not Status.SECOND_LINE:
+            actions.append(("second", "🧑‍💻 " + _("Second line")))
+        actions += [("resolved", "☑️ " + _("Resolved: ask the client")),
+                    ("close", "🔒 " + _("Close now")), ("decline", "⛔ " + _("Decline"))]
     builder = InlineKeyboardBuilder()
-    buttons = (("take", "🙋 " + _("Take")), ("prio", "🎚 " + _("Priority")),
-               ("wclient", "⏳ " + _("Waiting for client")),
-               ("wthird", "⏳ " + _("Third party")), ("resolved", "☑️ " + _("Resolved")),
-               ("second", "🧑‍💻 " + _("Second line")), ("close", "✅ " + _("Close")),
-               ("decline", "⛔ " + _("Decline")))
-    for action, text in buttons:
+    for action, text in actions:
         builder.button(text=text, callback_data=TicketCb(action=action, number=n))
     return builder.adjust(2).as_markup()
 

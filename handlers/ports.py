@@ -13,7 +13,7 @@ from domain.ports import AgentDirectory, ClientRepository, TicketRepository, Uni
 from domain.privacy import Erasure
 from domain.reports import ReportSource
 from domain.sla import NextDeadline
-from domain.tickets import Ticket, TicketEvent
+from domain.tickets import Ticket
 
 
 class MessageLinkView(Protocol):
@@ -54,7 +54,6 @@ class TicketLookup(TicketRepository, Protocol):
     """Tickets as the handlers read them."""
 
     async def search(self, text: str, limit: int = 10) -> list[Ticket]: ...
-    async def history(self, number: int) -> list[TicketEvent]: ...
 
 
 class AgentLookup(AgentDirectory, Protocol):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from html import escape
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, ReactionTypeEmoji
 from aiogram.utils.i18n import gettext as _
 
 from domain.desk import Desk
@@ -21,13 +23,16 @@ from handlers.filters import Command, OnLoop, StaffChat
 from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
 
+KEPT_INTERNAL = "✍"  # the reaction on an internal note (an allowed reaction emoji)
+
 router = Router(name="staff")
 router.message.filter(StaffChat())
 router.edited_message.filter(StaffChat())
 router.callback_query.filter(StaffChat())
 
 MOVES = {"wclient": Status.WAITING_CLIENT, "wthird": Status.WAITING_THIRD_PARTY,
-         "resolved": Status.RESOLVED, "second": Status.SECOND_LINE, "close": Status.CLOSED}
+         "resolved": Status.RESOLVED, "second": Status.SECOND_LINE, "close": Status.CLOSED,
+         "work": Status.IN_PROGRESS, "reopen": Status.REOPENED}
 TICKET_COMMANDS = ("take", "assign", "priority", "status", "close", "decline", "history",
                    "canned", "queue", "bug", "link", "ban", "unban")
 
@@ -189,7 +194,7 @@ async def ask_decline_reason(message: Message, ticket: Ticket, state: FSMContext
 async def _history(message: Message, args: str, ticket: Ticket, agent: Actor,
                    uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
     events = await uow.tickets.history(ticket.number)
-    text = texts.history(events, desk.policy.staff_timezone)
+    text = texts.history(events, desk.policy)
     await message.reply(text if len(text) <= 4000 else text[:3990] + "\n…")
 
 
@@ -298,7 +303,16 @@ async def decline_reason(message: Message, state: FSMContext, uow: HandlerUnitOf
 
 @router.message(OnLoop(F.text.startswith("/")))
 async def other_command(message: Message) -> None:
-    """Commands that are not relayed (and not known here) stay in the group."""
+    """Commands that are not relayed (and not known here) stay in the group; a /note is
+    marked as kept."""
+    if (message.text or "").split(maxsplit=1)[0].split("@")[0] == "/note":
+        await kept_internal(message)
+
+
+async def kept_internal(message: Message) -> None:
+    """An internal note stayed in the group: a reaction tells its author (SPEC §11)."""
+    with suppress(TelegramBadRequest):
+        await message.react([ReactionTypeEmoji(emoji=KEPT_INTERNAL)])
 
 
 @router.message()
@@ -309,6 +323,8 @@ async def agent_message(message: Message, uow: HandlerUnitOfWork, desk: Desk) ->
     if message.forum_topic_created or message.forum_topic_closed or message.pinned_message:
         return
     if (message.text or message.caption or "").startswith(desk.policy.note_prefix):
+        if await ticket_here(message, uow) is not None:
+            await kept_internal(message)
         return
     ticket = await ticket_here(message, uow)
     if ticket is None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from domain.clients import Client
+from domain.desk import STILL_A_PROBLEM
 from domain.policy import Policy
 from domain.tickets import Status, Ticket, TicketEvent
 
@@ -72,7 +74,8 @@ def card(policy: Policy, ticket: Ticket, client: Client, lang: str, now: datetim
         _("Queue: {queue}").format(queue=escape(policy.queue(ticket.queue).title.get(lang))),
         _("Priority: {priority}").format(priority=escape(priority.title.get(lang)))
         + (" ⚡ " + _("special request") if ticket.special else ""),
-        _("Status: {status}").format(status=status_title(ticket.status)),
+        _("Status: {status}").format(status=status_title(ticket.status))
+        + _status_hint(ticket.status),
         _("Assignee: {agent}").format(agent=escape(ticket.assignee_name or "—")),
         _("First response due: {due}").format(due=_due(ticket.first_response_due,
                                                          ticket.first_response_at, tz, now)),
@@ -86,6 +89,15 @@ def card(policy: Policy, ticket: Ticket, client: Client, lang: str, now: datetim
     if ticket.problem_number:
         lines.append(_("Incident of problem #{number}").format(number=ticket.problem_number))
     return "\n".join(lines)
+
+
+def _status_hint(status: Status) -> str:
+    """What a status means for the agent, after it on the card (the waits told apart)."""
+    if status is Status.RESOLVED:
+        return " · " + _("waiting for the client to confirm")
+    if status in (Status.WAITING_CLIENT, Status.WAITING_THIRD_PARTY):
+        return " · ⏸ " + _("SLA clock stopped")
+    return ""
 
 
 def _due(due: datetime | None, done: datetime | None, tz: str, now: datetime) -> str:
@@ -114,16 +126,90 @@ def acknowledgement(policy: Policy, ticket: Ticket, lang: str, timezone: str | N
     return "\n".join(lines)
 
 
-def history(events: list[TicketEvent], timezone: str) -> str:
-    """A ticket's history, one event a line."""
+def history(events: list[TicketEvent], policy: Policy) -> str:
+    """A ticket's history as prose in the staff's language, one change a line."""
     lines = [_("History:")]
-    for event in events:
-        change = ""
-        if event.old or event.new:
-            change = f": {escape(event.old or '—')} → {escape(event.new or '—')}"
-        who = escape(event.actor.name or event.actor.kind)
-        lines.append(f"• {when(event.at, timezone)} — {escape(event.kind)} — {who}{change}")
+    lines += [f"• {when(event.at, policy.staff_timezone)} — {history_line(event, policy)}"
+              for event in events]
     return "\n".join(lines)
+
+
+def history_line(event: TicketEvent, policy: Policy) -> str:
+    """One change of a ticket, as a sentence ("Bob took it", "rated 2/5: Took too long")."""
+    who = escape(event.actor.name) if event.actor.kind != "system" else _("the desk")
+    detail = escape(event.detail or "")
+    kind = event.kind
+    if kind == "opened":
+        return _("{who} opened the ticket").format(who=who)
+    if kind == "status":
+        return _status_line(event, who, detail)
+    if kind == "assigned":
+        agent = escape(event.new or event.detail or "")
+        if event.actor.kind == "system":
+            return _("assigned to {agent} by the queue").format(agent=agent)
+        if event.actor.name == agent:
+            return _("{who} took it").format(who=who)
+        return _("{who} assigned it to {agent}").format(who=who, agent=agent)
+    if kind == "first_response":
+        return _("{who} gave the first response").format(who=who)
+    if kind == "priority":
+        return _("{who} changed the priority: {old} → {new}").format(
+            who=who, old=_priority_title(policy, event.old), new=_priority_title(policy,
+                                                                                  event.new))
+    if kind == "rated":
+        score, _sep, comment = (event.detail or "").partition(": ")
+        text = _("{who} rated it {score}/5").format(who=who, score=escape(score))
+        return text + (f": {escape(comment)}" if comment else "")
+    if kind == "supervisor":
+        return _("{who} asked for a supervisor").format(who=who)
+    if kind == "sla_warning":
+        return _("SLA warning: the {which} is due soon").format(which=_which(event.detail))
+    if kind == "breach":
+        return _("SLA breached: the {which} is overdue").format(which=_which(event.detail))
+    if kind == "bug":
+        return _("{who} linked bug {ref}").format(who=who, ref=detail)
+    if kind == "problem":
+        return _("{who} linked it to problem {number}").format(who=who, number=detail)
+    if kind == "queue":
+        return _("{who} moved it to the queue {queue}").format(who=who, queue=detail)
+    if kind == "channel":
+        return _("{who} registered it from a phone call or an e-mail").format(who=who)
+    return f"{escape(kind)} — {who}"
+
+
+def _status_line(event: TicketEvent, who: str, detail: str) -> str:
+    new = event.new or ""
+    if new == Status.IN_PROGRESS:
+        return _("{who}: back in progress").format(who=who) if event.old not in (
+            Status.NEW, Status.REOPENED) else _("{who} started work on it").format(who=who)
+    if new == Status.WAITING_CLIENT:
+        return _("{who}: waiting for the client").format(who=who)
+    if new == Status.WAITING_THIRD_PARTY:
+        return _("{who}: waiting for a third party").format(who=who)
+    if new == Status.SECOND_LINE:
+        return _("{who} passed it to the second line").format(who=who)
+    if new == Status.RESOLVED:
+        return _("{who} marked it resolved").format(who=who)
+    if new == Status.CLOSED:
+        if event.detail == "auto":
+            return _("closed automatically: the client did not answer")
+        if event.detail == "confirmed":
+            return _("{who} confirmed the fix: closed").format(who=who)
+        return _("{who} closed it").format(who=who) + (f": {detail}" if detail else "")
+    if new == Status.DECLINED:
+        return _("{who} declined it").format(who=who) + (f": {detail}" if detail else "")
+    if new == Status.REOPENED:
+        if event.detail == STILL_A_PROBLEM:
+            return _("{who} said it is still a problem: reopened").format(who=who)
+        return _("{who} reopened it").format(who=who)
+    return f"{who}: {escape(event.old or '—')} → {escape(new)}"
+
+
+def _priority_title(policy: Policy, key: str | None) -> str:
+    try:
+        return escape(policy.priority(key or "").title.get(policy.staff_language))
+    except KeyError:
+        return escape(key or "—")
 
 
 def reason_blocked() -> str:
@@ -150,17 +236,27 @@ def _which(which: object) -> str:
     return _("first response") if which == "first_response" else _("resolution")
 
 
-def mention_supervisors(policy: Policy) -> str:
-    """Links that mention every supervisor (Telegram notifies them)."""
-    label = _("supervisor")
-    return " ".join(f'<a href="tg://user?id={user_id}">{label}</a>'
-                    for user_id in policy.supervisors)
+def mention_supervisors(policy: Policy, names: Mapping[int, str] | None = None) -> str:
+    """Every supervisor mentioned by name, as a link (Telegram notifies them)."""
+    if not policy.supervisors:
+        return ""
+    links = ", ".join(
+        f'<a href="tg://user?id={user_id}">{escape((names or {}).get(user_id) or str(user_id))}'
+        f'</a>' for user_id in policy.supervisors)
+    return ngettext("Supervisor: {names}", "Supervisors: {names}",
+                    len(policy.supervisors)).format(names=links)
 
 
 def topic_notice(template: str, ticket: Ticket, client: Client, data: dict[str, object],
                  timezone: str = "UTC") -> str:
     """A notice in the ticket's topic."""
     if template == "reopened":
+        if data.get("by") == "agent":
+            return "🔁 " + _("{agent} reopened ticket #{number}.").format(
+                agent=escape(str(data.get("name") or "")), number=ticket.number)
+        if data.get("detail") == STILL_A_PROBLEM:
+            return "🔁 " + _("The client says the problem is still there: ticket #{number} "
+                            "is reopened.").format(number=ticket.number)
         return "🔁 " + _("The client wrote again: ticket #{number} is reopened.").format(
             number=ticket.number)
     if template == "ask_supervisor":
@@ -188,26 +284,26 @@ def topic_notice(template: str, ticket: Ticket, client: Client, data: dict[str, 
 
 
 def general_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
-                   data: dict[str, object]) -> str:
-    """A notice in the staff group's General topic."""
+                   data: dict[str, object], names: Mapping[int, str] | None = None) -> str:
+    """A notice in the staff group's General topic (`names`: the supervisors' names)."""
     who = escape(ticket.customer or client.name)
-    mention = mention_supervisors(policy)
+    mention = "\n" + mention_supervisors(policy, names) if policy.supervisors else ""
     if template == "special_request":
         return "⚡ " + _("Special request #{number} from {who}: {subject}").format(
-            number=ticket.number, who=who, subject=escape(ticket.subject)) + " " + mention
+            number=ticket.number, who=who, subject=escape(ticket.subject)) + mention
     if template == "sla_breach":
         return "🔥 " + _("SLA breached: the {which} of #{number} ({who}: {subject}) is "
                          "overdue.").format(which=_which(data.get("which")),
                                             number=ticket.number, who=who,
-                                            subject=escape(ticket.subject)) + " " + mention
+                                            subject=escape(ticket.subject)) + mention
     if template == "ask_supervisor":
         return "📣 " + _("The client of #{number} ({who}: {subject}) asks for a "
                         "supervisor.").format(number=ticket.number, who=who,
-                                              subject=escape(ticket.subject)) + " " + mention
+                                              subject=escape(ticket.subject)) + mention
     if template == "unassigned":
         return "🙋 " + _("#{number} ({who}: {subject}) has had no assignee for too "
                          "long.").format(number=ticket.number, who=who,
-                                         subject=escape(ticket.subject)) + " " + mention
+                                         subject=escape(ticket.subject)) + mention
     return escape(str(data.get("text", template)))
 
 
@@ -237,6 +333,21 @@ def client_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
         return acknowledgement(policy, ticket, client.language, client_timezone(policy, client,
                                                                                 ticket), opens_at)
     number = ticket.number
+    if template == "taken":
+        agent = str(data.get("agent") or "")
+        if agent and policy.show_agent_name:
+            return "👤 " + _("{agent} is on your request #{number} ({subject}).").format(
+                agent=escape(agent), number=number, subject=escape(ticket.subject))
+        return "👤 " + _("A support agent is on your request #{number} ({subject}).").format(
+            number=number, subject=escape(ticket.subject))
+    if template == "waiting_client":
+        return "💬 " + _("We need your answer to go on with request #{number} ({subject}). "
+                        "Please reply in this chat.").format(number=number,
+                                                            subject=escape(ticket.subject))
+    if template == "supervisor_offer":
+        return "⏰ " + _("Request #{number} ({subject}) is taking longer than we planned. If "
+                        "it cannot wait, you can ask a supervisor to look at it.").format(
+            number=number, subject=escape(ticket.subject))
     if template == "resolved":
         return "☑️ " + _("We believe request #{number} ({subject}) is resolved. Is it?").format(
             number=number, subject=escape(ticket.subject))

@@ -25,7 +25,7 @@ ALLOWED = {
     S.SECOND_LINE: WORK - {S.SECOND_LINE},
     S.RESOLVED: {S.CLOSED, S.REOPENED, S.IN_PROGRESS},
     S.CLOSED: {S.REOPENED},
-    S.DECLINED: set(),
+    S.DECLINED: {S.REOPENED},  # SPEC §11: the card offers Reopen on a declined ticket
     S.REOPENED: WORK,
 }
 PAIRS = [(old, new) for old in Status for new in Status]
