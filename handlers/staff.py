@@ -302,10 +302,12 @@ async def decline_reason(message: Message, state: FSMContext, uow: HandlerUnitOf
 
 
 @router.message(OnLoop(F.text.startswith("/")))
-async def other_command(message: Message) -> None:
-    """Commands that are not relayed (and not known here) stay in the group; a /note is
-    marked as kept."""
-    if (message.text or "").split(maxsplit=1)[0].split("@")[0] == "/note":
+async def other_command(message: Message, uow: HandlerUnitOfWork, desk: Desk) -> None:
+    """Commands that are not relayed (and not known here) stay in the group; a note (/note,
+    or `//` when that is the prefix) is marked as kept."""
+    text = message.text or ""
+    if (text.startswith(desk.policy.note_prefix) or text.split(maxsplit=1)[0].split("@")[0]
+            == "/note") and await ticket_here(message, uow) is not None:
         await kept_internal(message)
 
 

@@ -128,10 +128,17 @@ def acknowledgement(policy: Policy, ticket: Ticket, lang: str, timezone: str | N
 
 def history(events: list[TicketEvent], policy: Policy) -> str:
     """A ticket's history as prose in the staff's language, one change a line."""
+    taken = {(event.actor, event.at) for event in events if event.kind == "assigned"}
     lines = [_("History:")]
     lines += [f"• {when(event.at, policy.staff_timezone)} — {history_line(event, policy)}"
-              for event in events]
+              for event in events if not _said_already(event, taken)]
     return "\n".join(lines)
+
+
+def _said_already(event: TicketEvent, taken: set[tuple[object, datetime]]) -> bool:
+    """Whether another line says it: the agent who took the ticket started the work."""
+    return (event.kind == "status" and event.new == Status.IN_PROGRESS
+            and event.old in (Status.NEW, Status.REOPENED) and (event.actor, event.at) in taken)
 
 
 def history_line(event: TicketEvent, policy: Policy) -> str:
@@ -158,8 +165,10 @@ def history_line(event: TicketEvent, policy: Policy) -> str:
                                                                                   event.new))
     if kind == "rated":
         score, _sep, comment = (event.detail or "").partition(": ")
-        text = _("{who} rated it {score}/5").format(who=who, score=escape(score))
-        return text + (f": {escape(comment)}" if comment else "")
+        if comment:
+            return _("{who} rated it {score}/5: {comment}").format(
+                who=who, score=escape(score), comment=escape(comment))
+        return _("{who} rated it {score}/5").format(who=who, score=escape(score))
     if kind == "supervisor":
         return _("{who} asked for a supervisor").format(who=who)
     if kind == "sla_warning":
@@ -171,7 +180,11 @@ def history_line(event: TicketEvent, policy: Policy) -> str:
     if kind == "problem":
         return _("{who} linked it to problem {number}").format(who=who, number=detail)
     if kind == "queue":
-        return _("{who} moved it to the queue {queue}").format(who=who, queue=detail)
+        try:
+            queue = escape(policy.queue(event.detail or "").title.get(policy.staff_language))
+        except KeyError:
+            queue = detail
+        return _("{who} moved it to the queue {queue}").format(who=who, queue=queue)
     if kind == "channel":
         return _("{who} registered it from a phone call or an e-mail").format(who=who)
     return f"{escape(kind)} — {who}"
@@ -195,9 +208,13 @@ def _status_line(event: TicketEvent, who: str, detail: str) -> str:
             return _("closed automatically: the client did not answer")
         if event.detail == "confirmed":
             return _("{who} confirmed the fix: closed").format(who=who)
-        return _("{who} closed it").format(who=who) + (f": {detail}" if detail else "")
+        if detail:
+            return _("{who} closed it: {reason}").format(who=who, reason=detail)
+        return _("{who} closed it").format(who=who)
     if new == Status.DECLINED:
-        return _("{who} declined it").format(who=who) + (f": {detail}" if detail else "")
+        if detail:
+            return _("{who} declined it: {reason}").format(who=who, reason=detail)
+        return _("{who} declined it").format(who=who)
     if new == Status.REOPENED:
         if event.detail == STILL_A_PROBLEM:
             return _("{who} said it is still a problem: reopened").format(who=who)
