@@ -24,7 +24,7 @@ from handlers.filters import Command, CommandStart, OnLoop, PrivateChat
 from handlers.intake import greet
 from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
-from handlers.texts import status_title
+from handlers.texts import request_status
 
 router = Router(name="client")
 router.message.filter(PrivateChat())
@@ -84,7 +84,7 @@ async def my_tickets(message: Message, client: Client, uow: HandlerUnitOfWork) -
         await message.answer(_("You have no requests yet."), reply_markup=kb.start())
         return
     lines = [_("Your requests:")]
-    lines += [f"#{t.number} · {escape(t.subject)} — {status_title(t.status)}"
+    lines += [f"#{t.number} · {escape(t.subject)} — {request_status(t.status)}"
               for t in tickets[:30]]
     await message.answer("\n".join(lines))
 
@@ -104,7 +104,7 @@ async def one_ticket(message: Message, command: CommandObject, client: Client, d
         return
     await message.answer("\n".join((
         f"<b>#{ticket.number}</b> · {escape(ticket.subject)}",
-        _("Status: {status}").format(status=status_title(ticket.status)),
+        _("Status: {status}").format(status=request_status(ticket.status)),
         _("Priority: {priority}").format(
             priority=escape(desk.policy.priority(ticket.priority).title.get(client.language))),
     )), reply_markup=kb.ticket_actions(ticket.number) if supervisor_offered(

@@ -14,6 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReactionTypeEmoji
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from domain.clients import Client
 from domain.desk import Desk, Draft, matching_faq
@@ -294,8 +295,10 @@ async def ask(message: Message, state: FSMContext, policy: Policy, client: Clien
         await drop_buttons(message, "\n".join(answered) or None)
     if step == "subject":
         await state.set_state(Intake.subject)
-        await message.answer(_("Write the subject in one line (up to {limit} characters).")
-                             .format(limit=policy.subject_max_length))
+        limit = policy.subject_max_length
+        await message.answer(ngettext("Write the subject in one line (up to {limit} character).",
+                                      "Write the subject in one line (up to {limit} characters).",
+                                      limit).format(limit=limit))
         return
     await state.update_data(parts=[], text="")
     await state.set_state(Intake.description)
@@ -307,7 +310,7 @@ async def ask(message: Message, state: FSMContext, policy: Policy, client: Clien
         lines.append(_("Maybe one of these answers helps:"))
         lines += [f"• <a href=\"{escape(entry.url, quote=True)}\">"
                   f"{escape(entry.title.get(lang))}</a>" for entry in answers]
-        lines.append(_("If one of them solves it, press “Yes, solved”. If not, describe the "
+        lines.append(_("If one of them helps, press “Yes, this helped”. If not, describe the "
                        "problem: what you did, what happened, what you expected. Send as many "
                        "messages as you need — text, screenshots, files — then press Done."))
     else:
@@ -359,9 +362,12 @@ async def subject_given(message: Message, state: FSMContext, client: Client,
         await message.answer(_("Please write the subject as text."))
         return
     if "\n" in (message.text or "").strip() or len(subject) > policy.subject_max_length:
-        await message.answer(_("The subject must be one line of at most {limit} characters; "
-                               "the details go into the description.").format(
-                                   limit=policy.subject_max_length))
+        limit = policy.subject_max_length
+        await message.answer(ngettext(
+            "The subject must be one line of at most {limit} character; the details go into "
+            "the description.",
+            "The subject must be one line of at most {limit} characters; the details go into "
+            "the description.", limit).format(limit=limit))
         return
     await state.update_data(subject=subject)
     await next_step(message, state, policy, client, "subject")
@@ -459,7 +465,8 @@ async def show_summary(message: Message, state: FSMContext, policy: Policy,
         + (" ⚡ " + _("special request") if data.get("special") else ""),
         _("Subject: {subject}").format(subject=escape(data["subject"])),
         _("Description: {text}").format(text=escape(description) or "—"),
-        _("Attachments and messages: {count}").format(count=len(data.get("parts", []))),
+        ngettext("{count} message in the description", "{count} messages in the description",
+                 len(data.get("parts", []))).format(count=len(data.get("parts", []))),
     ]
     await message.answer("\n".join(lines), reply_markup=kb.summary(data["intake"]))
 

@@ -68,7 +68,7 @@ def description_done(intake: str, faq: bool = False) -> InlineKeyboardMarkup:
     builder.button(text="✅ " + _("Done"), callback_data=IntakeCb(action="done", intake=intake))
     builder.button(text="✖️ " + _("Cancel"), callback_data=IntakeCb(action="cancel", intake=intake))
     if faq:
-        builder.button(text="👍 " + _("Yes, solved"),
+        builder.button(text="👍 " + _("Yes, this helped"),
                        callback_data=IntakeCb(action="faqyes", intake=intake))
     return builder.adjust(2).as_markup()
 

@@ -34,6 +34,23 @@ def status_title(status: Status) -> str:
     return titles[status]
 
 
+def request_status(status: Status) -> str:
+    """A status as the client reads it, of their request (not the staff's ticket: in Russian
+    the two nouns differ in gender, and the client's words are their own)."""
+    titles = {
+        Status.NEW: _("Registered"),
+        Status.IN_PROGRESS: _("We are working on it"),
+        Status.WAITING_CLIENT: _("Waiting for your answer"),
+        Status.WAITING_THIRD_PARTY: _("Waiting for a third party"),
+        Status.SECOND_LINE: _("With our specialists"),
+        Status.RESOLVED: _("Solved, waiting for your confirmation"),
+        Status.CLOSED: _("Completed"),
+        Status.DECLINED: _("Rejected"),
+        Status.REOPENED: _("Reopened, we are on it"),
+    }
+    return titles[status]
+
+
 def when(moment: datetime | None, timezone: str | None) -> str:
     """A moment in the reader's time zone, like `2026-11-23 10:00 (Europe/Moscow)`."""
     if moment is None:
@@ -120,7 +137,7 @@ def acknowledgement(policy: Policy, ticket: Ticket, lang: str, timezone: str | N
         _("First response by: {due}").format(due=when(ticket.first_response_due, timezone)),
     ]
     if opens_at is not None:
-        lines.append(_("We are outside working hours now; work starts at {start}.").format(
+        lines.append(_("It is outside our working hours now; we will start on it {start}.").format(
             start=when(opens_at, timezone)))
     lines.append(_("Write here to add anything; we will answer in this chat."))
     return "\n".join(lines)
@@ -366,7 +383,8 @@ def client_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
                         "it cannot wait, you can ask a supervisor to look at it.").format(
             number=number, subject=escape(ticket.subject))
     if template == "resolved":
-        return "☑️ " + _("We believe request #{number} ({subject}) is resolved. Is it?").format(
+        return "☑️ " + _("We have solved request #{number} ({subject}). Does everything work "
+                        "now?").format(
             number=number, subject=escape(ticket.subject))
     if template == "closed":
         lines = [("✅ " + _("Request #{number} is closed: there was no answer for a while.")
@@ -392,10 +410,13 @@ def client_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
                         "and fixed. Please check, and write here if it still happens.").format(
             number=number, subject=escape(ticket.subject))
     if template == "autoclose_reminder":
-        return "⏳ " + _("We are waiting for your answer on request #{number} ({subject}). "
-                        "Without one it will be closed in {days} days.").format(
-            number=number, subject=escape(ticket.subject),
-            days=max(1, policy.auto_close_after.days))
+        days = max(1, policy.auto_close_after.days)
+        return "⏳ " + ngettext(
+            "We are waiting for your answer on request #{number} ({subject}). Without one it "
+            "will be closed in {days} day.",
+            "We are waiting for your answer on request #{number} ({subject}). Without one it "
+            "will be closed in {days} days.", days).format(
+            number=number, subject=escape(ticket.subject), days=days)
     return escape(str(data.get("text", template)))
 
 

@@ -9,6 +9,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from domain.policy import Policy
 from domain.reports import NOBODY, BadPeriod, Figures, Period, Report, Slice
@@ -91,26 +92,31 @@ def _summary(report: Report) -> list[str]:
         (_("Reopened:"), str(total.reopened)),
         (_("Declined:"), str(total.declined)),
         (_("Solved by the FAQ:"), str(report.deflected)),
-        (_("First response:"), _("median {median}, 90% {p90} ({count})").format(
-            median=duration(total.first_response_median),
-            p90=duration(total.first_response_p90), count=total.first_responses)),
-        (_("Resolution:"), _("median {median}, 90% {p90} ({count})").format(
-            median=duration(total.resolution_median), p90=duration(total.resolution_p90),
-            count=total.resolutions)),
+        (_("First response:"), _medians(total.first_response_median,
+                                        total.first_response_p90, total.first_responses)),
+        (_("Resolution:"), _medians(total.resolution_median, total.resolution_p90,
+                                    total.resolutions)),
         (_("SLA, first response:"), _("{share} met ({met} of {due})").format(
             share=percent(total.first_response_compliance), met=total.first_response_met,
             due=total.first_response_due)),
         (_("SLA, resolution:"), _("{share} met ({met} of {due})").format(
             share=percent(total.resolution_compliance), met=total.resolution_met,
             due=total.resolution_due)),
-        (_("CSAT:"), _("{average} ({count} ratings)").format(average=csat(total),
-                                                            count=total.ratings)),
+        (_("CSAT:"), ngettext("{average} ({count} rating)", "{average} ({count} ratings)",
+                              total.ratings).format(average=csat(total), count=total.ratings)),
     ]
     backlog = ", ".join(f"{status_title(Status(status))} {count}"
                         for status, count in report.backlog.items()) or "0"
     rows.append((_("Open at the end:"), backlog))
     width = max(len(label) for label, _value in rows)
     return [f"{label.ljust(width)}  {value}" for label, value in rows]
+
+
+def _medians(median: timedelta | None, p90: timedelta | None, count: int) -> str:
+    """A median and 90th percentile, with how many tickets they are of."""
+    return ngettext("median {median}, 90% {p90} ({count} ticket)",
+                    "median {median}, 90% {p90} ({count} tickets)", count).format(
+        median=duration(median), p90=duration(p90), count=count)
 
 
 def _table(rows: list[tuple[str, Figures]]) -> list[str]:
@@ -123,8 +129,10 @@ def _table(rows: list[tuple[str, Figures]]) -> list[str]:
     widths = [max(len(row[column]) for row in [header, *lines]) for column in range(len(header))]
     text = [_line(header, widths), *(_line(row, widths) for row in lines)]
     if len(rows) > MAX_ROWS:
-        text.append(_("… and {count} more (frontdesk report has them all)").format(
-            count=len(rows) - MAX_ROWS))
+        more = len(rows) - MAX_ROWS
+        text.append(ngettext("… and {count} more row (frontdesk report has them all)",
+                             "… and {count} more rows (frontdesk report has them all)",
+                             more).format(count=more))
     return text
 
 

@@ -217,7 +217,7 @@ async def test_restart_during_the_description_keeps_what_was_entered(
     summary = await fake_api.wait_for_bot_message(CLIENT, contains="Your request")
     for part in ("Login fails", "C-100", "High", "Step one", "the error", "Step two"):
         assert part in summary["text"], part
-    assert "Attachments and messages: 3" in summary["text"]
+    assert "3 messages in the description" in summary["text"]
     press(fake_api, CLIENT, summary, "Confirm")
     await fake_api.wait_for_bot_message(CLIENT, contains="registered as #1001")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playground.telegram.bot_api import FakeBotAPI
+from tests.e2e.flows import asked, received
 from tests.e2e.harness import RunningDesk, press
 from tests.fakes.plugin import STAFF_CHAT_ID
 
@@ -21,16 +22,15 @@ async def test_a_russian_speaking_client_goes_through_the_intake_in_russian(
     unknown = await fake_api.wait_for_bot_message(CLIENT, contains="нет в нашем реестре")
     assert "Продолжить без договора" in str(unknown["reply_markup"])
     fake_api.user_sends(CLIENT, "LIC-ACME-1")  # the license key works as well as the number
-    kinds = await fake_api.wait_for_bot_message(CLIENT, contains="Какой это тип запроса")
+    kinds = await asked(fake_api, CLIENT, "Какой это тип запроса")
     press(fake_api, CLIENT, kinds, "Сбой")
-    urgency = await fake_api.wait_for_bot_message(CLIENT, contains="Насколько это срочно")
+    urgency = await asked(fake_api, CLIENT, "Насколько это срочно")
     assert "Работа остановлена" in urgency["text"]
     press(fake_api, CLIENT, urgency, "Критический")
     await fake_api.wait_for_bot_message(CLIENT, contains="Напишите тему")
     fake_api.user_sends(CLIENT, "Не работает вход")
     prompt = await fake_api.wait_for_bot_message(CLIENT, contains="Опишите проблему")
-    fake_api.user_sends(CLIENT, "Ошибка 500 на странице входа")
-    await fake_api.wait_for_bot_message(CLIENT, contains="Добавлено (1)")
+    await received(fake_api, fake_api.user_sends(CLIENT, "Ошибка 500 на странице входа"))
     press(fake_api, CLIENT, prompt, "Готово")
     summary = await fake_api.wait_for_bot_message(CLIENT, contains="Ваше обращение")
     assert "Уровень обслуживания: Стандарт" in summary["text"]

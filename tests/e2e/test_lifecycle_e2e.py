@@ -40,7 +40,7 @@ async def resolved_question(api: FakeBotAPI, ticket: Opened) -> dict[str, Any]:
     press_on_card(api, ticket, "Take")
     await card_shows(api, ticket, "Status: In progress")
     press_on_card(api, ticket, "Resolved")
-    return await api.wait_for_bot_message(CLIENT, contains="is resolved. Is it?")
+    return await api.wait_for_bot_message(CLIENT, contains="Does everything work now?")
 
 
 async def closed_and_rated_prompt(api: FakeBotAPI, ticket: Opened) -> dict[str, Any]:
@@ -131,7 +131,7 @@ async def test_rating_comment_can_be_skipped_with_cancel(fake_api: FakeBotAPI,
     await fake_api.wait_for_bot_message(CLIENT, contains="no comment")
     fake_api.user_sends(CLIENT, "/my")
     listed = await fake_api.wait_for_bot_message(CLIENT, contains="Your requests")
-    assert f"#{ticket.number} · Login fails — Closed" in listed["text"]
+    assert f"#{ticket.number} · Login fails — Completed" in listed["text"]
     rated = await bot_says_in_topic(fake_api, ticket, "rated #")
     assert rated["text"] == f"⭐ The client rated #{ticket.number}: 1/5"  # without a comment
 
@@ -379,14 +379,14 @@ async def test_my_lists_the_clients_tickets_and_ticket_shows_one_of_them(
 
     fake_api.user_sends(CLIENT, "/my")
     listed = await fake_api.wait_for_bot_message(CLIENT, contains="Your requests")
-    assert f"#{first.number} · Login fails — Closed" in listed["text"]
-    assert f"#{second.number} · Export <csv> broken — New" in listed["text"]
+    assert f"#{first.number} · Login fails — Completed" in listed["text"]
+    assert f"#{second.number} · Export <csv> broken — Registered" in listed["text"]
     assert f"#{other.number}" not in listed["text"]
 
     fake_api.user_sends(CLIENT, f"/ticket {second.number}")
     shown = await fake_api.wait_for_bot_message(CLIENT, contains="Status:")
     assert shown["text"].splitlines() == [f"#{second.number} · Export <csv> broken",
-                                          "Status: New", "Priority: High"]
+                                          "Status: Registered", "Priority: High"]
     assert labels(shown) == []  # "Ask supervisor" only when it makes sense (SPEC §11)
 
     fake_api.user_sends(CLIENT, f"/ticket {other.number}")

@@ -36,8 +36,8 @@ def test_the_summary_and_the_tables_in_english() -> None:
     blocks = [unescape(block) for block in re.findall(r"<pre>(.*?)</pre>", text, re.S)]
     summary, agents, queues = blocks
     assert "Opened:               5" in summary
-    assert "First response:       median 1h, 90% 2h (3)" in summary
-    assert "Resolution:           median 1d20h, 90% 3d12h (2)" in summary
+    assert "First response:       median 1h, 90% 2h (3 tickets)" in summary
+    assert "Resolution:           median 1d20h, 90% 3d12h (2 tickets)" in summary
     assert "SLA, first response:  75% met (3 of 4)" in summary
     assert "CSAT:                 3.5 (2 ratings)" in summary
     assert "Open at the end:      New 1, In progress 1, Waiting for client 1, Reopened 1" \
@@ -55,12 +55,12 @@ def test_names_are_escaped_and_long_lists_cut() -> None:
     text = render("en", by_agent=agents)
     assert "<b>Agent" not in text.split("By agent")[1]
     assert "&lt;b&gt;Agent 00" in text
-    assert f"… and {20 - MAX_ROWS} more (frontdesk report has them all)" in text
+    assert f"… and {20 - MAX_ROWS} more rows (frontdesk report has them all)" in text
 
 
 def test_in_russian() -> None:
     text = render("ru")
     assert "Статистика за 2026-10-05 – 2026-10-11" in text
     assert "По исполнителям" in text and "По очередям" in text
-    assert "медиана 1h, 90% 2h (3)" in text and "75% в срок (3 из 4)" in text
+    assert "медиана 1h, 90% 2h (3 заявки)" in text and "75% в срок (3 из 4)" in text
     assert "не назначено" in text
