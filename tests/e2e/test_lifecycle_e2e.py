@@ -166,6 +166,8 @@ async def test_first_agent_reply_starts_the_work_and_a_client_answer_ends_the_wa
 
     press_on_card(fake_api, ticket, "Waiting for client")
     await card_shows(fake_api, ticket, "Status: Waiting for client")
+    asked = await fake_api.wait_for_bot_message(CLIENT, contains="We need your answer")
+    assert f"request #{ticket.number} (Login fails)" in asked["text"]  # the client is told
     fake_api.user_sends(CLIENT, "Firefox 140")
     await bot_says_in_topic(fake_api, ticket, "Firefox 140")
     await card_shows(fake_api, ticket, "Status: In progress")

@@ -184,6 +184,13 @@ async def test_standard_path_from_start_to_the_rating(fake_api: FakeBotAPI,
     assert sum(says["comment"] in message.get("text", "")  # the rating once, and /history
                for message in api.bot_messages(STAFF_CHAT_ID, thread)) == 2
 
+    # A whole life leaves four service messages in the topic: created, renamed when resolved
+    # and when closed (what the name shows changed), closed; taking, answering and rating it
+    # rename nothing.
+    assert [call.params["name"].split()[0] for call in api.sent("editForumTopic")] == [
+        "☑️", "✅"]
+    assert service_messages(api, thread) == 4
+
     folder = os.environ.get("FRONTDESK_TRANSCRIPTS")
     if folder:
         text = (f"# Standard path ({lang})\n\n## Client chat\n\n{transcript(api, CLIENT)}\n\n"

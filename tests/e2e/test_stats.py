@@ -41,7 +41,7 @@ async def test_stats_answers_with_a_table_and_a_png_chart(
     assert f"Figures for {today}" in body
     lines = body.splitlines()
     assert any(line.split() == ["Opened:", "1"] for line in lines), body
-    assert any(line.startswith("First response:") and "(1)" in line for line in lines), body
+    assert any(line.startswith("First response:") and "(1 ticket)" in line for line in lines), body
     assert "By agent" in body and "Alice" in body and "By queue" in body
     assert any(entity["type"] == "pre" for entity in text.get("entities", []))
     chart = await fake_api.wait_for_bot_message(STAFF_CHAT_ID,
