@@ -286,7 +286,8 @@ class Desk:
                                            template="rated",
                                            data={"score": score, "comment": comment or ""}))
 
-    async def assign(self, uow: UnitOfWork, ticket: Ticket, agent: Actor, by: Actor) -> None:
+    async def assign(self, uow: UnitOfWork, ticket: Ticket, agent: Actor, by: Actor,
+                     tell_client: bool = True) -> None:
         """Give the ticket to an agent (the supervisor reassigns, or an agent takes it)."""
         if not ticket.status.is_open:
             raise TicketClosed(str(ticket.number))
@@ -298,7 +299,8 @@ class Desk:
         if ticket.status in (Status.NEW, Status.REOPENED):
             ticket.move(Status.IN_PROGRESS, by, now)
         await self._changed(uow, ticket, now)
-        await self._tell_taken(uow, ticket, now)
+        if tell_client:
+            await self._tell_taken(uow, ticket, now)
 
     async def link_bug(self, uow: UnitOfWork, ticket: Ticket, reference: str,
                        by: Actor) -> None:
@@ -387,7 +389,8 @@ class Desk:
             description_text=f"registered by {agent.name}")
         ticket = await self.register(uow, client, draft, notify_client=notify_client)
         ticket.note("channel", agent, self.clock.now(), "phone/e-mail")
-        await self.assign(uow, ticket, agent, agent)  # the agent who took the call has it
+        # the agent who took the call has it; the client hears of it only if told at all
+        await self.assign(uow, ticket, agent, agent, tell_client=notify_client)
         if solved:
             await self.move(uow, ticket, Status.CLOSED, agent, "solved on first contact")
         return ticket

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from domain.policy import FaqEntry, Text, default_policy
+from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.flows import card_of, received, topic_of
 from tests.e2e.harness import DeskFactory, test_policy
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
 
 CLIENT = 5001
