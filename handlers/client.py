@@ -277,18 +277,24 @@ async def rating(query: CallbackQuery, callback_data: TicketCb, state: FSMContex
         await answered(query.message, _("Your rating: {stars}").format(stars=stars(score)))
         if score <= LOW_SCORE:
             await state.set_state(RatingComment.waiting)
-            await state.update_data(rated=ticket.number, score=score)
-            await query.message.answer(
+            question = await query.message.answer(
                 _("We are sorry it was not better. What went wrong? Your comment helps us "
                   "improve."), reply_markup=kb.skip_comment(ticket.number))
+            await state.update_data(rated=ticket.number, score=score,
+                                    question=question.message_id)
 
 
 @router.message(StateFilter(RatingComment.waiting), OnLoop(F.text & ~F.text.startswith("/")))
 async def rating_comment(message: Message, state: FSMContext, client: Client, desk: Desk,
                          uow: HandlerUnitOfWork) -> None:
-    """The comment after a low rating."""
+    """The comment after a low rating; its question loses the "No comment" button."""
+    question = (await state.get_data()).get("question")
     if await _announce_rating(state, client, desk, uow, message.text):
         await message.answer(_("Thank you, we will take it into account."))
+    if question and message.bot is not None:
+        with suppress(TelegramBadRequest):
+            await message.bot.edit_message_reply_markup(chat_id=message.chat.id,
+                                                        message_id=int(question))
 
 
 @router.message(StateFilter(RatingComment.waiting), Command("cancel"))

@@ -100,11 +100,13 @@ async def test_low_rating_asks_for_a_comment_shown_in_the_topic_and_counted_for_
     notice = await closed_and_rated_prompt(fake_api, ticket)
 
     press(fake_api, CLIENT, notice, "2")
-    await fake_api.wait_for_bot_message(CLIENT, contains="What went wrong?")
+    question = await fake_api.wait_for_bot_message(CLIENT, contains="What went wrong?")
     assert fake_api.message(CLIENT, notice["message_id"])["text"].endswith(
         "Your rating: ★★☆☆☆")  # the prompt shows the answer
     fake_api.user_sends(CLIENT, "Took <three> days & two calls")
     await fake_api.wait_for_bot_message(CLIENT, contains="take it into account")
+    await fake_api.wait_for(lambda: "reply_markup" not in fake_api.message(
+        CLIENT, question["message_id"]), description="the No comment button gone")
 
     comment = await bot_says_in_topic(fake_api, ticket, "💬")
     assert comment["text"] == (f"⭐ The client rated #{ticket.number}: 2/5\n"
