@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot import cli_reports
+from bot import cli_reports, logs
 from bot.settings import (
     ConfigError,
     load_config_path,
@@ -67,11 +67,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `frontdesk` console script."""
     args = parser().parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper()
-                        if os.environ.get("LOG_LEVEL", "INFO").upper() in logging._nameToLevel
-                        else "INFO",
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        logs.configure(os.environ)
         return asyncio.run(_dispatch(args))
     except ConfigError as error:
         print(f"frontdesk: {error}", file=sys.stderr)

@@ -36,7 +36,7 @@ from aiogram.exceptions import (
 )
 from sqlalchemy import bindparam, func, or_, select, update
 
-from bot import metrics
+from bot import logs, metrics
 from bot.delivery import Delivery, Link, PermanentFailure, links_collected, record_links
 from domain.clock import Clock
 from domain.outgoing import Kind
@@ -419,6 +419,7 @@ class OutboxSender:
         """Deliver, and record how it went; whether the lane may have more to send. Once
         Telegram has the message, `sent` is called (the lane gives up its turn at the chat:
         the next lane's claim and this one's mark then share a transaction)."""
+        logs.TICKET.set(item.payload.get("ticket"))  # this lane's task: its lines name it
         renewing = asyncio.create_task(self._keep_claim(item))
         try:
             with links_collected() as links:

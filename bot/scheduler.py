@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Row, Select, select, update
 
-from bot import metrics
+from bot import logs, metrics
 from domain.clock import Clock
 from domain.desk import Desk
 from storage.leases import release_lease, take_lease
@@ -116,6 +116,7 @@ class Scheduler:
                             failed.append(timer[0])
             if len(due) < self.batch:
                 break
+        logs.TICKET.set(None)  # the timers' lines named theirs
         self.fired += fired
         return fired
 
@@ -140,6 +141,7 @@ class Scheduler:
             for timer_id, kind, number in timers:
                 if timer_id not in claimed:
                     continue
+                logs.TICKET.set(number)
                 ticket = await uow.tickets.get(number)
                 if ticket is not None:
                     await self.desk.fire(uow, ticket, kind)

@@ -20,7 +20,7 @@ from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.types import Update
 
-from bot import metrics
+from bot import logs, metrics
 from bot.checks import TokenRejected
 from bot.middlewares import UpdateMiddleware
 from storage.fsm import SqlStorage
@@ -37,6 +37,7 @@ async def handle_update(dispatcher: Dispatcher, bot: Bot, update: Update) -> boo
     Any other failure was logged and told to the person (the error middleware); the update is
     then done with, so that one broken update cannot stop all the others behind it.
     """
+    context = logs.UPDATE_ID.set(update.update_id)
     try:
         response = await dispatcher.feed_update(bot, update)
     except Exception as error:
@@ -48,6 +49,8 @@ async def handle_update(dispatcher: Dispatcher, bot: Bot, update: Update) -> boo
         log.exception("update %s failed", update.update_id)
         metrics.update_done(update, "failed")
         return True
+    finally:
+        logs.UPDATE_ID.reset(context)
     metrics.update_done(update, "handled")
     if isinstance(response, TelegramMethod):
         await dispatcher.silent_call_request(bot, response)
