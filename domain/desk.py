@@ -433,29 +433,35 @@ class Desk:
             which = "first_response" if kind == timers.FIRST_RESPONSE_WARNING else "resolution"
             await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, n, client,
                                                template="sla_warning", data={"which": which}))
-            history = await uow.tickets.history(n)
-            offered = supervisor_offered(ticket, history, now)
             ticket.note("sla_warning", Actor.system(), now, which)
-            offered_now = supervisor_offered(ticket, [*history, *ticket.events], now)
-            await uow.tickets.save(ticket)
-            if offered_now and not offered:
-                await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, n, client,
-                                                   template="supervisor_offer"))
+            await self._offer_supervisor(uow, ticket, now)
         elif kind in (timers.FIRST_RESPONSE_BREACH, timers.RESOLUTION_BREACH):
             which = "first_response" if kind == timers.FIRST_RESPONSE_BREACH else "resolution"
             ticket.note("breach", Actor.system(), now, which)
-            await uow.tickets.save(ticket)
+            await self._offer_supervisor(uow, ticket, now)
             await self._put(uow, now, Outgoing(Kind.GENERAL_NOTICE, n, client,
                                                template="sla_breach", data={"which": which}))
             await self._put(uow, now, Outgoing(Kind.CARD, n, client))
         elif kind == timers.UNASSIGNED:
             await self._put(uow, now, Outgoing(Kind.GENERAL_NOTICE, n, client,
                                                template="unassigned"))
+        elif kind == timers.SILENT_DAY:
+            await self._offer_supervisor(uow, ticket, now)
         elif kind == timers.AUTOCLOSE_REMINDER:
             await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, n, client,
                                                template="autoclose_reminder"))
         elif kind == timers.AUTOCLOSE:
             await self.move(uow, ticket, Status.CLOSED, Actor.system(), "auto")
+
+    async def _offer_supervisor(self, uow: UnitOfWork, ticket: Ticket, now: datetime) -> None:
+        """Offer the client "Ask supervisor" once, when it makes sense (SPEC §11); saves."""
+        history = [*await uow.tickets.history(ticket.number), *ticket.events]
+        if not any(event.kind == "supervisor_offered" for event in history) and (
+                supervisor_offered(ticket, history, now)):
+            ticket.note("supervisor_offered", Actor.system(), now)
+            await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, ticket.number,
+                                               ticket.client_id, template="supervisor_offer"))
+        await uow.tickets.save(ticket)
 
     async def take(self, uow: UnitOfWork, ticket: Ticket, agent: Actor) -> None:
         """An agent takes the ticket; one someone else has is handed over with `assign` only."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.policy import Policy
 from domain.sla import warning_at
@@ -17,9 +17,10 @@ RESOLUTION_BREACH = "res_breach"
 UNASSIGNED = "unassigned"
 AUTOCLOSE_REMINDER = "remind"
 AUTOCLOSE = "autoclose"
+SILENT_DAY = "silent_day"  # a day without an agent's answer: the client may call the supervisor
 
 KINDS = (FIRST_RESPONSE_WARNING, FIRST_RESPONSE_BREACH, RESOLUTION_WARNING, RESOLUTION_BREACH,
-         UNASSIGNED, AUTOCLOSE_REMINDER, AUTOCLOSE)
+         UNASSIGNED, AUTOCLOSE_REMINDER, AUTOCLOSE, SILENT_DAY)
 BREACHES = frozenset({FIRST_RESPONSE_BREACH, RESOLUTION_BREACH})
 
 
@@ -49,6 +50,8 @@ def desired_timers(policy: Policy, ticket: Ticket) -> dict[str, datetime | None]
     if running:
         timers[RESOLUTION_WARNING] = warning_at(policy, ticket, "resolution")
         timers[RESOLUTION_BREACH] = ticket.resolution_due
+    if ticket.first_response_at is None:
+        timers[SILENT_DAY] = ticket.created_at + timedelta(days=1)
     if ticket.assignee_id is None and status in (Status.NEW, Status.REOPENED):
         timers[UNASSIGNED] = ticket.created_at + policy.unassigned_after
     quiet_since = _waiting_since(ticket)

@@ -188,6 +188,8 @@ def history_line(event: TicketEvent, policy: Policy) -> str:
         return _("{who} rated it {score}/5").format(who=who, score=escape(score))
     if kind == "supervisor":
         return _("{who} asked for a supervisor").format(who=who)
+    if kind == "supervisor_offered":
+        return _("the client was offered to ask a supervisor")
     if kind == "sla_warning":
         return _("SLA warning: the {which} is due soon").format(which=_which(event.detail))
     if kind == "breach":

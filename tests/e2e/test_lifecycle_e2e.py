@@ -465,3 +465,16 @@ async def test_old_buttons_of_the_client_say_why_they_no_longer_work(
     await card_shows(fake_api, ticket, "Status: Reopened")
     answer = await answer_to(fake_api, press(fake_api, CLIENT, notice, "4"))
     assert answer["text"] == "This rating button is no longer valid."
+
+
+async def test_a_client_left_without_an_answer_is_offered_the_supervisor_once(
+        fake_api: FakeBotAPI, desk: RunningDesk, clock: MovableClock) -> None:
+    ticket = await opened(fake_api)
+    clock.advance(DAY + MINUTE)  # the SLA warning and a whole day without an agent's answer
+
+    offer = await fake_api.wait_for_bot_message(CLIENT, contains="taking longer than we planned")
+    assert f"Request #{ticket.number} (Login fails)" in offer["text"]
+    assert labels(offer) == ["📣 Ask supervisor"]
+    await desk.stop()  # every timer that came due has fired
+    assert len([m for m in fake_api.bot_messages(CLIENT)
+                if "taking longer" in m.get("text", "")]) == 1

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from domain.policy import default_policy
+from domain.tickets import Ticket
 from domain.timers import (
     FIRST_RESPONSE_BREACH,
     FIRST_RESPONSE_WARNING,
+    SILENT_DAY,
     UNASSIGNED,
     TimerState,
+    desired_timers,
     reconcile,
 )
 
@@ -70,3 +74,12 @@ def test_fired_timer_moved_to_a_time_ahead_fires_again_then() -> None:
 def test_fired_timer_with_the_same_due_time_stays_fired() -> None:
     fired = TimerState(NOW - MINUTE, NOW - MINUTE)
     assert reconcile({UNASSIGNED: fired}, {UNASSIGNED: NOW - MINUTE}, NOW) == {UNASSIGNED: fired}
+
+
+def test_a_day_without_an_agents_answer_comes_due_until_the_first_answer() -> None:
+    """After a day with no answer the client is offered the supervisor (SPEC §11)."""
+    ticket = Ticket(number=1001, client_id=7, subject="Login fails", request_type="bug",
+                    queue="support", priority="high", sla_level="standard", created_at=NOW)
+    assert desired_timers(default_policy(), ticket)[SILENT_DAY] == NOW + timedelta(days=1)
+    ticket.first_response_at = NOW + MINUTE
+    assert desired_timers(default_policy(), ticket)[SILENT_DAY] is None
