@@ -59,6 +59,11 @@ class Finding:
         return f"{self.mark} {self.text}" + (f" — {self.fix}" if self.fix else "")
 
 
+def count(number: int, noun: str) -> str:
+    """'1 update', '2 updates' (the doctor speaks English only, as the command line does)."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def ok(text: str) -> Finding:
     """A check that holds."""
     return Finding(Mark.OK, text)
@@ -187,7 +192,7 @@ async def webhook(bot: Bot, webhook_url: str | None, now: datetime) -> list[Find
         if info.url:
             return [warn(f"Telegram has a webhook ({info.url}) but WEBHOOK_URL is not set",
                          "`frontdesk run` removes it and polls; set WEBHOOK_URL to keep it")]
-        return [ok(f"long polling (no webhook); {pending} updates waiting")]
+        return [ok(f"long polling (no webhook); {count(pending, 'update')} waiting")]
     findings = []
     if info.url != webhook_url:
         findings.append(warn(f"Telegram's webhook is “{info.url or 'none'}”, not WEBHOOK_URL",
@@ -198,7 +203,7 @@ async def webhook(bot: Bot, webhook_url: str | None, now: datetime) -> list[Find
         ago = now - info.last_error_date.astimezone(UTC)
         findings.append(fail(
             f"Telegram could not deliver to the webhook {_ago(ago.total_seconds())}: "
-            f"“{info.last_error_message}”; {pending} updates waiting",
+            f"“{info.last_error_message}”; {count(pending, 'update')} waiting",
             "make WEBHOOK_URL reach this server (WEBHOOK_LISTEN:WEBHOOK_PORT behind the "
             "proxy, a valid certificate) and check the bot's log"))
     return findings

@@ -59,8 +59,9 @@ def _policy(settings: Settings, note: Callable[[Finding], None]) -> Policy | Non
         return None
     source = (str(settings.config_path) if settings.config_path.exists()
               else f"no {settings.config_path}, the defaults")
-    note(ok(f"policy: {source}; {len(policy.request_types)} request types, "
-            f"{len(policy.queues)} queues, {len(policy.supervisors)} supervisors"))
+    note(ok(f"policy: {source}; {checks.count(len(policy.request_types), 'request type')}, "
+            f"{checks.count(len(policy.queues), 'queue')}, "
+            f"{checks.count(len(policy.supervisors), 'supervisor')}"))
     return policy
 
 

@@ -81,7 +81,7 @@ async def test_a_good_setup_passes_every_check(setup: dict[str, str]) -> None:
     assert all(line.startswith("✓") for line in lines), "\n".join(lines)
     assert lines == [
         f"✓ settings: long polling, staff chat {STAFF_CHAT_ID}",
-        f"✓ policy: {setup['FRONTDESK_CONFIG']}; 5 request types, 2 queues, 1 supervisors",
+        f"✓ policy: {setup['FRONTDESK_CONFIG']}; 5 request types, 2 queues, 1 supervisor",
         "✓ the token is accepted: the bot is @frontdesk_test_bot",
         "✓ privacy mode is off: the bot sees every message in the staff chats",
         f"✓ the staff chat {STAFF_CHAT_ID} is a supergroup: “Frontdesk Staff”",
@@ -196,7 +196,7 @@ async def test_a_webhook_telegram_cannot_deliver_to_fails_with_its_error(
     failed = [line for line in lines if line.startswith("✗")]
     assert len(failed) == 1, lines
     assert failed[0].startswith("✗ Telegram could not deliver to the webhook ")
-    assert "; 1 updates waiting — make WEBHOOK_URL reach this server" in failed[0]
+    assert "; 1 update waiting — make WEBHOOK_URL reach this server" in failed[0]
 
 
 async def test_frontdesk_doctor_prints_its_lines_and_exits_0(setup: dict[str, str]) -> None:
