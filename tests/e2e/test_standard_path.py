@@ -40,7 +40,7 @@ SEES = {
            "solved": "You said: solved", "history_take": "Alice Agent took it",
            "history_rated": "rated it 2/5: Took too long"},
     "ru": {"taken": "работает над вашим обращением #1001", "rating": "Ваша оценка: ★★☆☆☆",
-           "solved": "Ваш ответ: решено", "history_take": "Взята в работу — Alice Agent",
+           "solved": "Ваш ответ: всё работает", "history_take": "Взята в работу — Alice Agent",
            "history_rated": "Оценка 2/5: Слишком долго"},
 }
 
