@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import replace
@@ -17,6 +18,14 @@ from playground.telegram.bot_api import FakeBotAPI
 from tests.fakes.plugin import STAFF_CHAT_ID, TOKEN
 
 NO_LIMITS = SendLimits(0.0, 0.0, 0.0)
+PROCESS_START = 120.0  # seconds: a new bot process imports aiogram first, slow on a busy machine
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (on the loopback)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 class MovableClock:

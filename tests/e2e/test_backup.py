@@ -16,12 +16,11 @@ from domain.policy import default_policy
 from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.bot_process import BotProcess
 from tests.e2e.burst import seed_tickets
-from tests.e2e.harness import MovableClock, RunningDesk
+from tests.e2e.harness import PROCESS_START, MovableClock, RunningDesk
 from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID, TOKEN, populate_staff
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = [7101, 7102, 7103]
-START_TIMEOUT = 120  # a new process imports aiogram first: tens of seconds on a loaded machine
 
 
 async def frontdesk(*args: str, database_url: str) -> tuple[int, str]:
@@ -30,7 +29,7 @@ async def frontdesk(*args: str, database_url: str) -> tuple[int, str]:
         sys.executable, "-m", "bot.cli", *args,
         env={**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    output, _ = await asyncio.wait_for(process.communicate(), START_TIMEOUT)
+    output, _ = await asyncio.wait_for(process.communicate(), PROCESS_START)
     assert process.returncode is not None
     return process.returncode, output.decode()
 
@@ -64,7 +63,7 @@ async def test_a_backup_made_while_the_bot_runs_restores_every_ticket(
         await bot.start()
         telegram.user_sends(ALICE_ID, "/find Burst", chat_id=STAFF_CHAT_ID)
         found = await telegram.wait_for_bot_message(STAFF_CHAT_ID, contains="Burst",
-                                                    timeout=START_TIMEOUT)
+                                                    timeout=PROCESS_START)
     finally:
         await bot.stop()
         await telegram.stop()

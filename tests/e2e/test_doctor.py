@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from bot.doctor import doctor
 from playground.telegram.bot_api import FakeBotAPI
 from storage.engine import head_revision, make_engine, upgrade
 from tests import services
+from tests.e2e.harness import free_port
 from tests.fakes.plugin import ALICE_ID, BOT_ID, STAFF_CHAT_ID, TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,12 +42,6 @@ staff_chat_id = {dev_chat_id}
 """, encoding="utf-8")
     return path
 
-
-def free_port() -> int:
-    """A port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ in either format, the token and the webhook secret never appear (DEBUG, a whole 
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
@@ -13,19 +12,12 @@ from domain.policy import default_policy
 from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.bot_process import BotProcess
 from tests.e2e.burst import seed_tickets
-from tests.e2e.harness import MovableClock
+from tests.e2e.harness import PROCESS_START, MovableClock, free_port
 from tests.fakes.plugin import STAFF_CHAT_ID, TOKEN
 
 CLIENT = 7201
 SECRET = "webhook-secret-never-logged"
-START_TIMEOUT = 120  # a new process imports aiogram first: tens of seconds on a loaded machine
 
-
-def free_port() -> int:
-    """A TCP port nobody listens on now (on the loopback)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.mark.parametrize("log_format", ["json", "text"])
@@ -40,7 +32,7 @@ async def test_a_whole_run_logs_no_secret_and_json_lines_carry_update_and_ticket
                      WEBHOOK_LISTEN="127.0.0.1", WEBHOOK_PORT=str(port))
     try:
         await bot.start()
-        await fake_api.wait_for(lambda: fake_api.webhook, timeout=START_TIMEOUT,
+        await fake_api.wait_for(lambda: fake_api.webhook, timeout=PROCESS_START,
                                 description="the webhook to be set")
         fake_api.fail_next("*", 500, chat_id=STAFF_CHAT_ID)  # a retry, logged with the ticket
         fake_api.user_sends(CLIENT, "the printer is on fire")

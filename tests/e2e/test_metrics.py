@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -15,19 +14,13 @@ from bot.metrics import REGISTRY
 from domain.policy import default_policy
 from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.burst import GroupWatch, seed_tickets, send_burst
-from tests.e2e.harness import MovableClock, RunningDesk
+from tests.e2e.harness import MovableClock, RunningDesk, free_port
 from tests.fakes.plugin import STAFF_CHAT_ID
 
 CLIENTS = list(range(7001, 7011))
 PER_CLIENT = 5
 Figures = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
-
-def free_port() -> int:
-    """A TCP port nobody listens on now (on the loopback)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def get(url: str) -> tuple[int, str]:

@@ -6,18 +6,17 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from playground.telegram.bot_api import FakeBotAPI
+from tests.e2e.harness import PROCESS_START, free_port
 from tests.fakes.plugin import BOT_ID, STAFF_CHAT_ID, TOKEN, populate_staff
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = 6401
-START_TIMEOUT = 120  # an import of aiogram on a loaded machine takes tens of seconds
 
 
 class Bot:
@@ -30,7 +29,7 @@ class Bot:
     async def log_line(self, containing: str) -> str:
         """The next line of the log that contains `containing`."""
         assert self.process.stderr is not None
-        async with asyncio.timeout(START_TIMEOUT):
+        async with asyncio.timeout(PROCESS_START):
             while True:
                 raw = await self.process.stderr.readline()
                 assert raw, f"the bot ended without logging {containing!r}:\n" + self.text()
@@ -46,7 +45,7 @@ class Bot:
 
     async def finish(self) -> int:
         """Wait for the end; the exit status, the rest of the log read."""
-        _, stderr = await asyncio.wait_for(self.process.communicate(), START_TIMEOUT)
+        _, stderr = await asyncio.wait_for(self.process.communicate(), PROCESS_START)
         self.log.append(stderr.decode())
         assert self.process.returncode is not None
         return self.process.returncode
@@ -75,12 +74,6 @@ async def frontdesk_run(api_url: str, database_url: str, cwd: Path,
             await process.wait()
 
 
-def free_port() -> int:
-    """A port nobody listens on (yet)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
 
 async def test_a_rejected_token_is_one_line_and_exit_2(
         fake_api: FakeBotAPI, sqlite_url: str, tmp_path: Path) -> None:
@@ -108,7 +101,7 @@ async def test_an_unreachable_telegram_is_waited_for_and_served_once_it_answers(
         try:
             server.add_user(CLIENT, "Dana", language_code="en")
             server.user_sends(CLIENT, "/start")
-            await server.wait_for_bot_message(CLIENT, contains="Hello", timeout=START_TIMEOUT)
+            await server.wait_for_bot_message(CLIENT, contains="Hello", timeout=PROCESS_START)
             status = await bot.stop()
         finally:
             await server.stop()
@@ -126,7 +119,7 @@ async def test_a_staff_chat_without_the_bot_is_named_with_the_fix_and_clients_ar
                "administrator with Manage Topics, Delete messages and Pin messages" in line
         fake_api.add_user(CLIENT, "Dana", language_code="en")
         fake_api.user_sends(CLIENT, "/start")
-        await fake_api.wait_for_bot_message(CLIENT, contains="Hello", timeout=START_TIMEOUT)
+        await fake_api.wait_for_bot_message(CLIENT, contains="Hello", timeout=PROCESS_START)
         status = await bot.stop()
     assert status == 0, bot.text()
     assert "Traceback" not in bot.text()
