@@ -1,7 +1,7 @@
 """The desk's policy: what the operator configures, as frozen values the rules read.
 
 `bot/settings.py` builds a `Policy` from `frontdesk.toml`; `default_policy()` is what a desk gets
-with no file at all (values taken from the seed regulations).
+with no file at all (values taken from the support regulations the desk follows).
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ WORKDAYS_9_18 = MappingProxyType({day: (time(9), time(18)) for day in range(5)})
 
 
 def default_policy() -> Policy:
-    """The desk a fresh install gets: the defaults of the seed regulations."""
+    """The desk a fresh install gets: the defaults of common support regulations."""
     moscow_office = CalendarSpec(timezone="Europe/Moscow", always_open=False, hours=WORKDAYS_9_18)
     return Policy(
         request_types=(

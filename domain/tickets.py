@@ -29,8 +29,9 @@ class Status(StrEnum):
 
     @property
     def stops_clock(self) -> bool:
-        """Whether the SLA clock is stopped in this status: waiting (seeds SWD, edna), or done
-        — a reopened ticket's clock goes on from where it stopped (SPEC §3)."""
+        """Whether the SLA clock is stopped in this status: waiting for the client or a third
+        party (the desk cannot act), or done — a reopened ticket's clock goes on from where it
+        stopped (SPEC §3)."""
         return self in (Status.WAITING_CLIENT, Status.WAITING_THIRD_PARTY, Status.RESOLVED,
                         Status.CLOSED, Status.DECLINED)
 

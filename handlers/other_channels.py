@@ -1,4 +1,5 @@
-"""`/open`: register a request that came by phone or e-mail (seed Terrasoft: every request)."""
+"""`/open`: register a request that came by phone or e-mail (every request is registered,
+whatever channel it came by)."""
 
 from __future__ import annotations
 
