@@ -5,8 +5,7 @@
 #   docker run --rm -v frontdesk-data:/data frontdesk db upgrade   # any `frontdesk` command
 #   docker run -d -e BOT_TOKEN=... -e STAFF_CHAT_ID=... -v frontdesk-data:/data frontdesk
 #
-# Build arguments: EXTRAS, the optional dependencies to install (default "charts", for the PNG
-# charts of /stats; empty for none).
+# Build arguments: EXTRAS, optional dependencies to install (default none).
 ARG PYTHON_IMAGE=python:3.11-slim
 
 # --- builder: compile the translations, build the wheel, install it into a virtualenv ----------
@@ -31,7 +30,7 @@ RUN set -eu; \
     done; \
     pip wheel --no-deps --wheel-dir /wheels .
 
-ARG EXTRAS=charts
+ARG EXTRAS=
 # Installed from the wheel's path, never by name: PyPI must not supply a "frontdesk" of its own.
 RUN set -eu; \
     python -m venv /opt/venv; \

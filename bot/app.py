@@ -41,7 +41,7 @@ from domain.clock import Clock, SystemClock
 from domain.desk import Desk
 from domain.policy import Policy
 from domain.reports import calendars_of
-from handlers import client, intake, other_channels, privacy, reports, sla, staff
+from handlers import client, intake, other_channels, privacy, reports, sla, staff, whoami
 from storage.engine import make_engine, make_sessionmaker, schema_is_current, upgrade
 from storage.fsm import SqlStorage
 from storage.uow import UnitOfWorkFactory
@@ -183,7 +183,7 @@ def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: Desk
         observer.middleware(staff_guard)
     # privacy first (/forget works in the middle of an intake); staff last (its catch-all)
     routers = (privacy.router, client.router, intake.router, other_channels.router,
-               sla.router, reports.router, staff.router)
+               sla.router, reports.router, whoami.router, staff.router)
     for router in routers:
         # The routers are module-level; a process that builds a second dispatcher (the
         # tests do) must take them back from the first one.

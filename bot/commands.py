@@ -39,6 +39,7 @@ def staff_commands() -> list[BotCommand]:
         ("queue", _("Move to another queue")), ("bug", _("Link a bug-tracker issue")),
         ("link", _("Link to a problem ticket")), ("stats", _("Figures")),
         ("ban", _("Stop relaying a client")), ("unban", _("Relay a client again")),
+        ("whoami", _("Your Telegram user id (for the settings)")),
     )
     return [BotCommand(command=name, description=text) for name, text in pairs]
 

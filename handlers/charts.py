@@ -1,15 +1,13 @@
 """The `/stats` chart: tickets opened and closed per day, and the SLA compliance, as a PNG.
 
-matplotlib is an optional extra (`pip install frontdesk[charts]`); without it `available()` is
-False and the bot sends the figures as text only. Only the object-oriented API with the Agg
-canvas is used (no pyplot state), so a chart can be drawn in a worker thread.
+Only matplotlib's object-oriented API with the Agg canvas is used (no pyplot state), so a chart
+can be drawn in a worker thread.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from importlib.util import find_spec
 
 from domain.reports import Report
 
@@ -29,13 +27,8 @@ class ChartLabels:
     compliance: str
 
 
-def available() -> bool:
-    """Whether matplotlib is installed."""
-    return find_spec("matplotlib") is not None
-
-
 def stats_chart(report: Report, labels: ChartLabels) -> bytes:
-    """The chart of the report's days as PNG bytes (ImportError without matplotlib)."""
+    """The chart of the report's days as PNG bytes."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator, PercentFormatter

@@ -34,10 +34,6 @@ async def stats(message: Message, command: CommandObject, uow: HandlerUnitOfWork
     # the arithmetic and the drawing are CPU work: off the event loop, other chats go on
     report = await asyncio.to_thread(report_from, rows, policy, period, now)
     await message.reply(texts_reports.stats_text(report, policy, policy.staff_language))
-    if not charts.available():
-        await message.reply(_("The chart is not available: matplotlib is not installed "
-                              "on the server."))
-        return
     png = await asyncio.to_thread(charts.stats_chart, report, _chart_labels(report))
     await message.reply_photo(BufferedInputFile(png, filename="stats.png"),
                               caption=_("Opened and closed per day; SLA targets met."))

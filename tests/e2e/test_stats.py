@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from handlers import charts
 from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.flows import CLIENT, card_shows, opened, press_on_card
 from tests.e2e.harness import RunningDesk, press
@@ -50,16 +49,6 @@ async def test_stats_answers_with_a_table_and_a_png_chart(
     assert png.startswith(PNG_SIGNATURE)
     width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
     assert (width, height) == (900, 550)
-
-
-async def test_without_matplotlib_the_figures_come_as_text_only(
-        fake_api: FakeBotAPI, desk: RunningDesk, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(charts, "available", lambda: False)
-    fake_api.user_sends(ALICE_ID, "/stats 2026-10", chat_id=STAFF_CHAT_ID)
-    text = await fake_api.wait_for_bot_message(STAFF_CHAT_ID, contains="Figures for")
-    assert "2026-10-01 – 2026-10-31" in text["text"]
-    await fake_api.wait_for_bot_message(STAFF_CHAT_ID, contains="chart is not available")
-    assert not fake_api.sent("sendPhoto")
 
 
 async def test_stats_explains_a_period_it_does_not_understand(
