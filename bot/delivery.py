@@ -367,7 +367,11 @@ class Delivery:
             if topic.thread_id is None:
                 return
             action = payload["data"]["action"]
-            with suppress(TelegramBadRequest):  # already in that state
+            if topic.closed == (action == "close"):
+                # A resolved ticket reopened ("still a problem") has an open topic: Telegram
+                # refuses to reopen it (TOPIC_NOT_MODIFIED), so it is not asked.
+                return
+            with suppress(TelegramBadRequest):  # changed by hand in Telegram meanwhile
                 if action == "close":
                     await self.bot.close_forum_topic(topic.chat_id, topic.thread_id)
                 else:
