@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from domain.durations import parse_duration
+from domain.durations import Span, parse_duration, parse_span
 from domain.policy import (
     LANGUAGES,
     CalendarSpec,
@@ -511,9 +511,9 @@ class _PolicyReader:
             raise self.fail(where, f'expected {{ first_response = "1h", resolution = "1d" }}, '
                                    f"got {value!r}")
         self.check_keys(where, value, ("first_response", "resolution"))
-        first = self.required(value, "first_response", where, self.duration)
-        resolution = self.required(value, "resolution", where, self.duration)
-        if first > resolution:
+        first = self.required(value, "first_response", where, self.span)
+        resolution = self.required(value, "resolution", where, self.span)
+        if first.nominal > resolution.nominal:
             raise self.fail(where, "first_response must not be longer than resolution")
         return SlaTarget(first, resolution)
 
@@ -655,6 +655,11 @@ class _PolicyReader:
         if parsed <= timedelta(0):
             raise self.fail(where, f"expected a duration above zero, got {value!r}")
         return parsed
+
+    def span(self, value: Any, where: str) -> Span:
+        """An SLA target: a positive duration whose days stay working days (`3d`, `1d4h`)."""
+        self.duration(value, where)
+        return parse_span(value)
 
     def language(self, value: Any, where: str) -> str:
         """One of the languages the bot speaks."""

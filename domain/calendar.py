@@ -2,7 +2,8 @@
 
 A `BusinessCalendar` answers four questions about a `CalendarSpec`: is the desk open at an
 instant, when does it next open, how much business time lies between two instants, and which
-instant is a given amount of business time after a start (a deadline).
+instant is a given amount of business time (or a `Span` of working days and time) after a
+start (a deadline).
 
 How it works
 ------------
@@ -34,6 +35,15 @@ Conventions
   time inside a spring-forward gap uses the offset before the change, so an opening at 02:30 on
   a day when clocks jump 02:00 -> 03:00 becomes 03:30 new local time. A day's window is then
   clipped to that local day; a window that becomes empty this way leaves the day closed.
+* Days of a `Span` count working days (SPEC §4): from the clock's start (the next opening),
+  the deadline is the same local time of day on the N-th working day after it (a day with a
+  window, a short day included; holidays and days off are skipped), or that day's closing if
+  it closes earlier (a short day), or its opening if it opens later. A deadline that falls
+  exactly at a day's opening is given as the closing of the working day before (the same
+  business instant, the convention above). So `1d` from Tue 14:00 is Wed 14:00, from Fri 14:00
+  it is Mon 14:00, and from a start before the office opens on Wed it is Wed's closing. A week
+  counts as many working days as the calendar's week has. On a 24x7 calendar a day is 24 hours
+  and a week 7 days. The `Span`'s time is then added as business time.
 * A calendar that can never be open (no working weekday and not ``always_open``) is rejected by
   `from_spec`; if no opening is found within 3 years, the search raises ValueError instead of
   looping forever.
@@ -47,6 +57,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from domain.durations import Span
 from domain.policy import CalendarSpec
 
 __all__ = ["BusinessCalendar"]
@@ -169,13 +180,22 @@ class BusinessCalendar:
         """The first open instant at or after `at` (`at` itself, in UTC, if open then)."""
         return self.add(at, timedelta(0))
 
-    def add(self, start: datetime, amount: timedelta) -> datetime:
+    def add(self, start: datetime, amount: timedelta | Span) -> datetime:
         """The deadline: the instant `amount` of business time after `start`, in UTC.
 
         The clock starts at the next opening at or after `start`, so `add(start, 0)` is
         `next_opening(start)`. An amount that runs out exactly at a closing time gives that
-        closing instant. A negative amount raises ValueError.
+        closing instant. A `Span` counts its days as working days, then its time as business
+        time (see the module's conventions). A negative amount raises ValueError.
         """
+        if isinstance(amount, Span):
+            days = amount.days + amount.weeks * self._days_a_week()
+            if days < 0 or amount.time < _ZERO:
+                raise ValueError(f"amount must not be negative, got {amount!r}")
+            if not days:
+                return self.add(start, amount.time)
+            due = self._add_days(start, days)
+            return self.add(due, amount.time) if amount.time else due
         if amount < _ZERO:
             raise ValueError(f"amount must not be negative, got {amount!r}")
         if self.spec.always_open:  # real elapsed time: arithmetic in UTC, not wall-clock
@@ -210,6 +230,46 @@ class BusinessCalendar:
             return timedelta(microseconds=e - s)
         table = self._covering(s, e)
         return timedelta(microseconds=self._business(table, e) - self._business(table, s))
+
+    # -- working days -------------------------------------------------------------------------
+
+    def _days_a_week(self) -> int:
+        """How many days of a week count: all seven on 24x7, else the weekdays with hours."""
+        if self.spec.always_open:
+            return 7
+        return sum(1 for window in self._weekly if window is not None)
+
+    def _add_days(self, start: datetime, days: int) -> datetime:
+        """The instant `days` working days after the clock starts (see the conventions)."""
+        if self.spec.always_open:
+            return self.add(start, timedelta(days=days))
+        s = _to_us(self.next_opening(start), "start")
+        wall = _from_us(s).astimezone(self.zone).time()
+        table = self._covering(s, s)
+        i = bisect_right(table.opens, s) - 1
+        previous, counted, idle = i, 0, 0
+        while True:
+            i += 1
+            if i == len(table.opens):
+                table = self._join(table, self._right_of(
+                    table, min(table.first + i + _CHUNK_DAYS, _LAST_DAY)))
+                self._table = table
+            if table.closes[i] == table.opens[i]:  # a day off
+                idle += 1
+                if idle >= _GIVE_UP_DAYS:
+                    raise ValueError("the calendar is not open at all within 3 years")
+                continue
+            idle = 0
+            counted += 1
+            if counted == days:
+                break
+            previous = i
+        moment = datetime.combine(date.fromordinal(table.first + i), wall,
+                                  tzinfo=self.zone).replace(fold=0)
+        due = min(max((moment - _EPOCH) // _US, table.opens[i]), table.closes[i])
+        if due == table.opens[i]:
+            due = table.closes[previous]
+        return _from_us(due)
 
     # -- the table ----------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from types import MappingProxyType
 
-from domain.durations import parse_duration
+from domain.durations import Span, parse_span
 
 LANGUAGES = ("en", "ru")
 
@@ -81,10 +81,11 @@ class CalendarSpec:
 
 @dataclass(frozen=True)
 class SlaTarget:
-    """How long the desk may take to answer first, and to resolve (business time)."""
+    """How long the desk may take to answer first, and to resolve (business time; days are
+    working days on a working-hours calendar)."""
 
-    first_response: timedelta
-    resolution: timedelta
+    first_response: Span
+    resolution: Span
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ class Policy:
 
 def _targets(*rows: tuple[str, str, str]) -> Mapping[str, SlaTarget]:
     return MappingProxyType({
-        key: SlaTarget(parse_duration(first), parse_duration(resolve))
+        key: SlaTarget(parse_span(first), parse_span(resolve))
         for key, first, resolve in rows
     })
 
@@ -236,7 +237,7 @@ def default_policy() -> Policy:
             SlaLevel("premium", Text.of("Premium", "Премиум"), 0, CalendarSpec(),
                      _targets(("critical", "15m", "4h"), ("high", "1h", "1d"),
                               ("normal", "2h", "3d"), ("low", "4h", "5d")),
-                     special=SlaTarget(parse_duration("15m"), parse_duration("4h"))),
+                     special=SlaTarget(parse_span("15m"), parse_span("4h"))),
             SlaLevel("standard", Text.of("Standard", "Стандарт"), 1, moscow_office,
                      _targets(("critical", "1h", "1d"), ("high", "2h", "3d"),
                               ("normal", "4h", "5d"), ("low", "8h", "10d"))),

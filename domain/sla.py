@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.calendar import BusinessCalendar
+from domain.durations import Span
 from domain.policy import Policy, SlaTarget
 from domain.tickets import Ticket
 
@@ -26,10 +27,17 @@ def _calendar_and_target(policy: Policy, sla_level: str, priority: str,
 
 def deadlines_for(policy: Policy, sla_level: str, priority: str, special: bool,
                   start: datetime, paused: timedelta = timedelta(0)) -> Deadlines:
-    """The deadlines of a ticket opened at `start` that has waited `paused` business time."""
+    """The deadlines of a ticket opened at `start` that has waited `paused` business time:
+    the targets (days as working days), then the waiting added as business time."""
     calendar, target = _calendar_and_target(policy, sla_level, priority, special)
-    return Deadlines(calendar.add(start, target.first_response + paused),
-                     calendar.add(start, target.resolution + paused))
+    return Deadlines(_due(calendar, start, target.first_response, paused),
+                     _due(calendar, start, target.resolution, paused))
+
+
+def _due(calendar: BusinessCalendar, start: datetime, target: Span,
+         paused: timedelta) -> datetime:
+    due = calendar.add(start, target)
+    return calendar.add(due, paused) if paused else due
 
 
 def calendar_of(policy: Policy, ticket: Ticket) -> BusinessCalendar:
@@ -61,7 +69,9 @@ def warning_at(policy: Policy, ticket: Ticket, which: str) -> datetime:
     `resolution`) has passed in business time."""
     calendar, target = _calendar_and_target(policy, ticket.sla_level, ticket.priority,
                                             ticket.special)
-    amount = target.first_response if which == "first_response" else target.resolution
+    span = target.first_response if which == "first_response" else target.resolution
+    # the share of the business time the target gives (its days are working days)
+    amount = calendar.elapsed(ticket.created_at, calendar.add(ticket.created_at, span))
     return calendar.add(ticket.created_at, amount * policy.warn_at + ticket.paused_business)
 
 

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.calendar import BusinessCalendar
+from domain.durations import Span
 from domain.policy import CalendarSpec
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -151,6 +152,55 @@ def test_moscow_office(start: tuple[int, ...], amount: timedelta,
     result = cal("Moscow 9-18").add(local(MSK, *start), amount)
     assert result == local(MSK, *expected)
     assert result.tzinfo is UTC
+
+
+@pytest.mark.parametrize(("start", "span", "expected"), [
+    # 2026-12-08 is a Tuesday: 1d is the same time on the next working day
+    ((2026, 12, 8, 14), Span(days=1), (2026, 12, 9, 14)),
+    # Fri 14:00 + 1d: the weekend does not count
+    ((2026, 12, 11, 14), Span(days=1), (2026, 12, 14, 14)),
+    # Mon evening + 3d: the clock starts Tue 09:00; three working days end Thu at closing
+    ((2026, 12, 7, 19), Span(days=3), (2026, 12, 10, 18)),
+    # before opening: the clock starts at 09:00, one working day ends at 18:00
+    ((2026, 12, 9, 7), Span(days=1), (2026, 12, 9, 18)),
+    # a week is the calendar's five working days
+    ((2026, 12, 8, 14), Span(weeks=1), (2026, 12, 15, 14)),
+    ((2026, 12, 8, 14), Span(days=5), (2026, 12, 15, 14)),
+    # days first, then the hours as business time: Wed 14:00 + 5h = Thu 10:00
+    ((2026, 12, 8, 14), Span(days=1, time=timedelta(hours=5)), (2026, 12, 10, 10)),
+    # no days: plain business time, as before
+    ((2026, 12, 8, 14), Span(time=timedelta(hours=5)), (2026, 12, 9, 10)),
+])
+def test_days_of_a_span_are_working_days(start: tuple[int, ...], span: Span,
+                                        expected: tuple[int, ...]) -> None:
+    """SPEC §4: on a working-hours calendar `Nd` counts N working days, not N×24 hours."""
+    assert cal("Moscow 9-18").add(local(MSK, *start), span) == local(MSK, *expected)
+
+
+def test_working_days_skip_holidays_and_end_early_on_a_short_day() -> None:
+    """Holidays are not working days; a short day is one, ending at its own closing."""
+    calendar = cal("Moscow 9-18 + holidays")
+    one_day = Span(days=1)
+    # Tue Dec 29 17:30 + 1d: Wed Dec 30 closes at 17:00 (shortened)
+    assert calendar.add(local(MSK, 2026, 12, 29, 17, 30), one_day) == local(
+        MSK, 2026, 12, 30, 17)
+    assert calendar.add(local(MSK, 2026, 12, 29, 10), one_day) == local(MSK, 2026, 12, 30, 10)
+    # Wed Dec 30 12:00 + 1d: Dec 31 - Jan 8 off, Jan 9-10 a weekend: Mon Jan 11 12:00
+    assert calendar.add(local(MSK, 2026, 12, 30, 12), one_day) == local(MSK, 2027, 1, 11, 12)
+    # a short working Saturday counts, and a time after its closing ends at its closing
+    saturday = cal("Berlin 9-18 + holidays")
+    assert saturday.add(local(BERLIN, 2026, 3, 27, 11), one_day) == local(
+        BERLIN, 2026, 3, 28, 11)
+    assert saturday.add(local(BERLIN, 2026, 3, 27, 16), one_day) == local(
+        BERLIN, 2026, 3, 28, 14)
+
+
+def test_on_24x7_a_day_is_24_hours() -> None:
+    start = local(MSK, 2026, 12, 11, 14)
+    for name in ("24x7 UTC", "24x7 Berlin"):
+        assert cal(name).add(start, Span(days=1)) == utc(start) + timedelta(days=1)
+        assert cal(name).add(start, Span(weeks=1, time=timedelta(hours=2))) == utc(
+            start) + timedelta(days=7, hours=2)
 
 
 def test_new_year_holidays() -> None:
@@ -451,6 +501,76 @@ def test_elapsed_is_additive(name: str, moments: tuple[datetime, datetime, datet
     assert calendar.elapsed(a, c) == calendar.elapsed(a, b) + calendar.elapsed(b, c)
     assert timedelta(0) <= calendar.elapsed(a, c) <= utc(c) - utc(a)
     assert calendar.elapsed(c, a) == timedelta(0)
+
+
+SPAN_DAYS = st.integers(min_value=1, max_value=25)
+UNIFORM_CALENDARS = ["24x7 UTC", "24x7 Berlin", "Moscow 9-18", "Berlin 9-18", "New York 9-18"]
+
+
+@pytest.mark.parametrize("name", CALENDARS)
+@PROPERTY
+@given(start=STARTS, days=SPAN_DAYS)
+def test_working_days_end_at_a_boundary_and_grow_with_the_count(name: str, start: datetime,
+                                                                 days: int) -> None:
+    """A deadline in working days is open or a closing instant, after the clock's start, and
+    one more day is always later."""
+    calendar = cal(name)
+    deadline = calendar.add(start, Span(days=days))
+    assert deadline.tzinfo is UTC
+    assert deadline > calendar.next_opening(start)
+    assert at_boundary(calendar, deadline)
+    assert calendar.add(start, Span(days=days + 1)) > deadline
+
+
+@pytest.mark.parametrize("name", UNIFORM_CALENDARS)
+@PROPERTY
+@given(start=STARTS, days=SPAN_DAYS)
+def test_working_days_compose(name: str, start: datetime, days: int) -> None:
+    """Where every working day has the same hours, n + 1 days are n days and then one; on a
+    9-18 office each working day is 9 business hours."""
+    calendar = cal(name)
+    deadline = calendar.add(start, Span(days=days))
+    assert calendar.add(start, Span(days=days + 1)) == calendar.add(deadline, Span(days=1))
+    per_day = timedelta(hours=24 if CALENDARS[name].always_open else 9)
+    assert calendar.elapsed(start, deadline) == days * per_day
+
+
+def oracle_working_days(spec: CalendarSpec, opening: datetime, days: int) -> datetime:
+    """The deadline `days` working days after the clock's start `opening`, the naive way:
+    walk the local dates after it and take the same time of day on the last one counted."""
+    if spec.always_open:
+        return opening + timedelta(days=days)
+    zone = ZoneInfo(spec.timezone)
+    started = opening.astimezone(zone)
+    day, previous, counted = started.date(), started.date(), 0
+
+    def window(of: date) -> tuple[time, time] | None:
+        if of in spec.holidays:
+            return None
+        return spec.short_days.get(of, spec.hours.get(of.weekday()))
+
+    while counted < days:
+        if counted:
+            previous = day
+        day += timedelta(days=1)
+        while window(day) is None:
+            day += timedelta(days=1)
+        counted += 1
+    opens, closes = window(day)  # type: ignore[misc]
+    wall = min(max(started.time(), opens), closes)
+    if wall == opens:
+        return datetime.combine(previous, window(previous)[1], tzinfo=zone)  # type: ignore[index]
+    return datetime.combine(day, wall, tzinfo=zone)
+
+
+@pytest.mark.parametrize("name", ORACLE_CALENDARS)
+@PROPERTY
+@given(start=STARTS, days=SPAN_DAYS)
+def test_working_days_match_a_day_by_day_oracle(name: str, start: datetime, days: int) -> None:
+    """For calendars whose windows avoid DST changes, a naive walk over the local dates."""
+    calendar = cal(name)
+    expected = oracle_working_days(CALENDARS[name], calendar.next_opening(start), days)
+    assert calendar.add(start, Span(days=days)) == utc(expected)
 
 
 def oracle_minutes(spec: CalendarSpec, start: datetime, minutes: int) -> Iterator[bool]:

@@ -17,6 +17,7 @@ from bot.settings import (
     load_settings,
     policy_from_toml,
 )
+from domain.durations import Span
 from domain.policy import (
     CalendarSpec,
     CannedAnswer,
@@ -531,11 +532,12 @@ def test_custom_file_builds_the_policy_it_describes(tmp_path: Path) -> None:
         "gold": {"p1": ("10m", "2h"), "p2": ("1h", "1d"), "p3": ("4h", "1w")},
         "office": {"p1": ("1h", "1d"), "p2": ("4h", "3d"), "p3": ("1d", "10d")},
     }
-    minutes = {"m": 1, "h": 60, "d": 1440, "w": 10080}
-
     def target(first: str, resolution: str) -> SlaTarget:
-        def span(text: str) -> timedelta:
-            return timedelta(minutes=int(text[:-1]) * minutes[text[-1]])
+        def span(text: str) -> Span:  # days and weeks stay whole: working days, not 24 h
+            count, unit = int(text[:-1]), text[-1]
+            if unit in "dw":
+                return Span(days=count) if unit == "d" else Span(weeks=count)
+            return Span(time=timedelta(minutes=count * (60 if unit == "h" else 1)))
         return SlaTarget(span(first), span(resolution))
 
     def level_targets(key: str) -> MappingProxyType[str, SlaTarget]:
@@ -621,5 +623,5 @@ def test_fewer_priorities_keep_the_default_levels_for_those_priorities() -> None
 
     assert [level.key for level in policy.sla_levels] == ["premium", "standard", "basic"]
     assert all(list(level.targets) == ["high", "low"] for level in policy.sla_levels)
-    assert policy.sla_level("basic").target_for("low") == SlaTarget(timedelta(days=1),
-                                                                   timedelta(days=20))
+    assert policy.sla_level("basic").target_for("low") == SlaTarget(Span(days=1),
+                                                                   Span(days=20))
