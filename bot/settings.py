@@ -31,6 +31,7 @@ from domain.policy import (
     SlaLevel,
     SlaTarget,
     Text,
+    calendars_zone,
     default_policy,
 )
 
@@ -337,6 +338,8 @@ class _PolicyReader:
         sla_levels = self.read_sla(self.table(document, "sla", ""), priorities, defaults)
         faq = self.optional_list(document, "faq", self.read_faq, ())
         canned = self.read_canned(self.table(document, "canned", ""))
+        if desk["staff_timezone"] is None:  # not set: the zone the desk's calendars keep
+            desk["staff_timezone"] = calendars_zone(sla_levels)
         return Policy(
             request_types=request_types,
             priorities=priorities,
@@ -353,7 +356,7 @@ class _PolicyReader:
             "allow_without_contract", "note_prefix", "default_language", "staff_language",
             "staff_timezone", "supervisors", "show_agent_name", "auto_close_after",
             "reopen_window", "escalation_warn_at", "unassigned_after", "flood_limit",
-            "flood_window", "subject_max_length",
+            "flood_window", "subject_max_length", "contract_example",
         ))
         values: dict[str, Any] = {}
         for name in ("allow_without_contract", "show_agent_name"):
@@ -367,8 +370,9 @@ class _PolicyReader:
             values[name] = self.get(desk, name, "desk", self.language, getattr(defaults, name))
         values["note_prefix"] = self.get(desk, "note_prefix", "desk", self.note_prefix,
                                          defaults.note_prefix)
-        values["staff_timezone"] = self.get(desk, "staff_timezone", "desk", self.timezone,
-                                            defaults.staff_timezone)
+        values["staff_timezone"] = self.get(desk, "staff_timezone", "desk", self.timezone, None)
+        values["contract_example"] = self.get(desk, "contract_example", "desk", self.string,
+                                              defaults.contract_example).strip()[:64]
         values["supervisors"] = self.get(desk, "supervisors", "desk", self.user_ids,
                                          defaults.supervisors)
         values["warn_at"] = self.get(desk, "escalation_warn_at", "desk", self.share,

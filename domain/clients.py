@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -44,3 +46,25 @@ def check_contract(contract: Contract | None, today: date, given: str) -> Contra
     if not contract.is_valid_on(today):
         raise ExpiredContract(contract.number, contract.valid_until)
     return contract
+
+
+# Cyrillic capitals drawn like Latin ones: a number typed on a Russian keyboard (С-100)
+_LOOK_ALIKES = str.maketrans("АВЕКМНОРСТУХІ", "ABEKMHOPCTYXI")
+# a leading "No." the way people write it: №, N°, Nº, "No." or "No " (before NFKC turns № into No)
+_NUMBER_SIGN = re.compile(r"^\s*(?:№|N[°º]|N[oо]\.|N[oо]\s+(?=\S))\s*", re.IGNORECASE)
+
+
+def contract_key(typed: str) -> str:
+    """A contract number or license key as the registry matches it (SPEC §1): case, spaces,
+    dashes, a leading №/No. and Cyrillic letters that look like Latin ones do not matter."""
+    text = unicodedata.normalize("NFKC", _NUMBER_SIGN.sub("", typed)).upper()
+    text = text.translate(_LOOK_ALIKES)
+    return "".join(char for char in text
+                   if not (char.isspace() or char == "_" or unicodedata.category(char) == "Pd"))
+
+
+def contract_example(number: str) -> str:
+    """The shape of a contract number to show in a prompt without giving a real one away:
+    its letters and separators kept, its digits counted 1, 2, 3… (`C-100` → `C-123`)."""
+    digits = iter("1234567890" * 7)
+    return "".join(next(digits) if char.isdigit() else char for char in number[:64])

@@ -15,6 +15,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from domain.clients import contract_key
+
 REQUIRED_COLUMNS = ("number", "customer", "sla_level")
 OPTIONAL_COLUMNS = ("valid_until", "special_requests", "license_key")
 
@@ -220,9 +222,10 @@ class _Uniques:
         self._first_line: dict[str, int] = {}
 
     def add(self, line: int, value: str, problems: list[RowProblem]) -> None:
-        """Note `value` on `line`; a problem if an earlier line has it (case ignored)."""
+        """Note `value` on `line`; a problem if an earlier line has it as people type it
+        (case, spaces, dashes and look-alike letters ignored: the registry matches so)."""
         if not value:
             return
-        first = self._first_line.setdefault(value.casefold(), line)
+        first = self._first_line.setdefault(contract_key(value), line)
         if first != line:
             problems.append(RowProblem(line, f"{self._what} {value!r} is also on line {first}"))

@@ -153,7 +153,8 @@ class Policy:
     note_prefix: str = "//"
     default_language: str = "en"
     staff_language: str = "en"
-    staff_timezone: str = "UTC"
+    staff_timezone: str = "UTC"  # how the staff read times; the settings default it to the
+    # zone of the desk's calendars (`calendars_zone`)
     supervisors: tuple[int, ...] = ()
     show_agent_name: bool = True
     warn_at: float = 0.8
@@ -161,6 +162,7 @@ class Policy:
     flood_limit: int = 20
     flood_window: timedelta = timedelta(minutes=1)
     subject_max_length: int = 120
+    contract_example: str = ""  # shown in the contract prompt; "" = the registry's shape
 
     def priority(self, key: str) -> PriorityLevel:
         """The priority level with this key (KeyError if none)."""
@@ -194,6 +196,15 @@ class Policy:
     def lowest_sla_level(self) -> SlaLevel:
         """The level given to clients without a contract (highest rank number)."""
         return max(self.sla_levels, key=lambda level: level.rank)
+
+
+def calendars_zone(levels: tuple[SlaLevel, ...]) -> str:
+    """The time zone of the desk's calendars: the first working-hours calendar's, else the
+    first level's (UTC for a desk that only runs 24×7 in UTC)."""
+    for level in levels:
+        if not level.calendar.always_open:
+            return level.calendar.timezone
+    return levels[0].calendar.timezone if levels else "UTC"
 
 
 def _targets(*rows: tuple[str, str, str]) -> Mapping[str, SlaTarget]:
@@ -249,5 +260,6 @@ def default_policy() -> Policy:
             Queue("support", Text.of("Support", "Поддержка")),
             Queue("development", Text.of("Development", "Разработка")),
         ),
+        staff_timezone=moscow_office.timezone,  # the zone of the desk's calendars
     )
 

@@ -24,6 +24,8 @@ class ContractRepository(Protocol):
 
     async def find(self, number_or_key: str) -> Contract | None: ...
 
+    async def example(self) -> str | None: ...  # a number, to show what numbers look like
+
 
 class TicketRepository(Protocol):
     """Tickets by number; `save` also stores the ticket's new events."""

@@ -16,7 +16,7 @@ from aiogram.types import CallbackQuery, Message, ReactionTypeEmoji
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from domain.clients import Client
+from domain.clients import Client, contract_example
 from domain.desk import Desk, Draft, matching_faq
 from domain.errors import ExpiredContract, UnknownContract
 from domain.policy import Policy
@@ -70,27 +70,37 @@ async def cancel(message: Message, state: FSMContext) -> None:
 
 
 @router.message(Command("new"))
-async def new_command(message: Message, state: FSMContext, client: Client,
-                      policy: Policy) -> None:
+async def new_command(message: Message, state: FSMContext, client: Client, policy: Policy,
+                      uow: HandlerUnitOfWork) -> None:
     """/new starts a request."""
-    await begin(message, state, client, policy)
+    await begin(message, state, client, policy, await number_format(policy, uow))
 
 
 @router.callback_query(IntakeCb.filter(F.action == "new"))
-async def new_button(query: CallbackQuery, state: FSMContext, client: Client,
-                     policy: Policy) -> None:
+async def new_button(query: CallbackQuery, state: FSMContext, client: Client, policy: Policy,
+                     uow: HandlerUnitOfWork) -> None:
     """The New request button starts a request."""
     await query.answer()
     if isinstance(query.message, Message):
         await drop_buttons(query.message)
-        await begin(query.message, state, client, policy)
+        await begin(query.message, state, client, policy, await number_format(policy, uow))
 
 
-async def begin(message: Message, state: FSMContext, client: Client, policy: Policy) -> None:
+async def number_format(policy: Policy, uow: HandlerUnitOfWork) -> str:
+    """How a contract number looks, for the prompt: the desk's example, else the shape of the
+    registry's first number (no real number is shown), else nothing."""
+    if policy.contract_example:
+        return policy.contract_example
+    number = await uow.contracts.example()
+    return contract_example(number) if number else ""
+
+
+async def begin(message: Message, state: FSMContext, client: Client, policy: Policy,
+                example: str = "") -> None:
     """Start a fresh intake: confirm the remembered contract (one tap) or ask for one."""
     await state.clear()
     intake = secrets.token_hex(3)
-    await state.update_data(intake=intake, parts=[], text="")
+    await state.update_data(intake=intake, parts=[], text="", example=example)
     if client.contract_number:
         await state.set_state(Intake.contract_confirm)
         await message.answer(_("Is this request about contract {number}?").format(
@@ -131,8 +141,11 @@ def answers_so_far(data: dict[str, Any], policy: Policy, lang: str) -> list[str]
 async def ask_contract(message: Message, state: FSMContext, intake: str) -> None:
     """Ask for the contract number or license key."""
     await state.set_state(Intake.contract)
-    policy_hint = _("Send your support contract number or your product's license key.")
-    await message.answer(policy_hint)
+    example = (await state.get_data()).get("example")
+    await message.answer(
+        _("Send your support contract number (like {example}) or your product's license "
+          "key.").format(example=escape(example)) if example else
+        _("Send your support contract number or your product's license key."))
 
 
 @router.callback_query(IntakeCb.filter(), StateFilter(None))
@@ -204,7 +217,11 @@ async def accept_contract(message: Message, state: FSMContext, desk: Desk, uow: 
         contract = await desk.contract_for(uow, given)
     except UnknownContract:
         await state.set_state(Intake.contract)
+        example = data.get("example")
         await message.answer(
+            _("Contract “{number}” is not in our registry. Check the number (it looks like "
+              "{example}) and send it again.").format(number=escape(given.strip()[:64]),
+                                                      example=escape(example)) if example else
             _("Contract “{number}” is not in our registry. Check the number and send it "
               "again.").format(number=escape(given.strip()[:64])),
             reply_markup=kb.contract_retry(intake, desk.policy.allow_without_contract))

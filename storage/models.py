@@ -83,6 +83,9 @@ class ContractRow(Base):
     special_requests: Mapped[bool] = mapped_column(Boolean, default=False)
     license_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the number and the license key as the registry matches them (`domain.clients.contract_key`)
+    number_norm: Mapped[str] = mapped_column(String(64), index=True)
+    license_norm: Mapped[str | None] = mapped_column(String(128), index=True)
 
 
 class CounterRow(Base):

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from domain.calendar import BusinessCalendar
-from domain.clients import Client, Contract
+from domain.clients import Client, Contract, contract_key
 from domain.outgoing import Outgoing
 from domain.reports import StatusChange, TicketFacts, measure
 from domain.tickets import Actor, Status, Ticket, TicketEvent
@@ -215,11 +215,23 @@ class ContractRepository:
         self.session = session
 
     async def find(self, number_or_key: str) -> Contract | None:
-        """A contract by its number or its product's license key."""
-        result = await self.session.execute(select(ContractRow).where(or_(
-            ContractRow.number == number_or_key, ContractRow.license_key == number_or_key)))
+        """A contract by its number or its product's license key, as people type them
+        (`contract_key`); the one spelled exactly so first, should two match."""
+        typed, key = number_or_key.strip(), contract_key(number_or_key)
+        if not key:
+            return None
+        result = await self.session.execute(
+            select(ContractRow)
+            .where(or_(ContractRow.number_norm == key, ContractRow.license_norm == key))
+            .order_by((ContractRow.number == typed).desc(), ContractRow.number).limit(1))
         row = result.scalars().first()
         return None if row is None else _contract(row)
+
+    async def example(self) -> str | None:
+        """A contract number of the registry, to show the format of the numbers (the first)."""
+        result = await self.session.execute(
+            select(ContractRow.number).order_by(ContractRow.number).limit(1))
+        return result.scalar_one_or_none()
 
     async def upsert_many(self, contracts: list[Contract], now: datetime) -> tuple[int, int]:
         """Insert or update contracts by number; return (added, updated).
@@ -234,7 +246,8 @@ class ContractRepository:
             for first in range(0, len(values), _CONTRACTS_PER_STATEMENT):
                 chunk = values[first:first + _CONTRACTS_PER_STATEMENT]
                 await self.session.execute(
-                    update(ContractRow).where(column.in_(chunk)).values(license_key=None))
+                    update(ContractRow).where(column.in_(chunk))
+                    .values(license_key=None, license_norm=None))
         added = updated = 0
         for contract in contracts:
             row = await self.session.get(ContractRow, contract.number)
@@ -247,6 +260,8 @@ class ContractRepository:
             row.customer, row.sla_level = contract.customer, contract.sla_level
             row.valid_until, row.special_requests = contract.valid_until, contract.special_requests
             row.license_key, row.imported_at = contract.license_key, now
+            row.number_norm = contract_key(contract.number)
+            row.license_norm = contract_key(contract.license_key) if contract.license_key else None
         await self.session.flush()
         return added, updated
 
