@@ -106,12 +106,24 @@ def pick_ticket(open_tickets: Sequence[Ticket], replied: int | None,
     return None
 
 
+def last_closed(tickets: Sequence[Ticket]) -> Ticket | None:
+    """The client's ticket closed last, if any (a plain message may be about it)."""
+    closed = [ticket for ticket in tickets
+              if ticket.status is Status.CLOSED and ticket.closed_at is not None]
+    return max(closed, key=lambda ticket: ticket.closed_at or ticket.created_at, default=None)
+
+
 class Desk:
     """The rules of the desk, applied through a unit of work."""
 
     def __init__(self, policy: Policy, clock: Clock) -> None:
         self.policy = policy
         self.clock = clock
+
+    def may_reopen(self, ticket: Ticket) -> bool:
+        """Whether a client's word still reopens this closed ticket (the reopen window)."""
+        return (ticket.status is Status.CLOSED and ticket.closed_at is not None
+                and self.clock.now() - ticket.closed_at <= self.policy.reopen_window)
 
     async def contract_for(self, uow: UnitOfWork, given: str) -> Contract:
         """The client's contract by number or license key (Unknown/ExpiredContract if not)."""
@@ -501,8 +513,7 @@ class Desk:
     async def _reopen_or_follow(self, uow: UnitOfWork, client: Client, ticket: Ticket,
                                 now: datetime) -> Ticket:
         actor = Actor("client", client.id, client.name)
-        if ticket.status is Status.CLOSED and ticket.closed_at is not None and (
-                now - ticket.closed_at <= self.policy.reopen_window):
+        if self.may_reopen(ticket):
             ticket.move(Status.REOPENED, actor, now)
             for item in _consequences(ticket, Status.REOPENED, None):
                 await self._put(uow, now, item)

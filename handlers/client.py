@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from domain.clients import Client
-from domain.desk import Desk, pick_ticket, supervisor_offered
+from domain.desk import Desk, last_closed, pick_ticket, supervisor_offered
 from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
 from domain.tickets import Ticket
 from handlers import keyboards_client as kb
@@ -131,17 +131,49 @@ async def follow_up(message: Message, state: FSMContext, client: Client, desk: D
     chosen = pick_ticket(open_tickets, None, None)
     if chosen is not None:
         await _relay(message, client, desk, uow, chosen)
-    elif not open_tickets:
-        await greet(message)
-    else:
-        pending = (await state.get_data()).get("pending", [])
-        album_asked = message.media_group_id is not None and any(
-            part.get("album") == message.media_group_id for part in pending)
-        pending.append(source_of(message))
-        await state.update_data(pending=pending)
-        if not album_asked:  # an album is one message to the client: one question
+    elif open_tickets:
+        if await _keep(message, state):
             await message.answer(_("Which request is this about?"),
                                  reply_markup=kb.pick_ticket(open_tickets))
+    else:
+        await _after_close(message, state, client, desk, uow)
+
+
+async def _keep(message: Message, state: FSMContext) -> bool:
+    """Keep a message until the client says where it goes; whether to ask them (an album is
+    one message to the client: one question)."""
+    data = await state.get_data()
+    pending = data.get("pending", [])
+    album_asked = message.media_group_id is not None and any(
+        part.get("album") == message.media_group_id for part in pending)
+    pending.append(source_of(message))
+    text = "\n".join(filter(None, (data.get("pending_text", ""),
+                                   message.text or message.caption or "")))
+    await state.update_data(pending=pending, pending_text=text)
+    return not album_asked
+
+
+async def _after_close(message: Message, state: FSMContext, client: Client, desk: Desk,
+                       uow: HandlerUnitOfWork) -> None:
+    """A plain message from a client with no open request: never lost (SPEC §3). About a
+    request closed within the reopen window, the client chooses: reopen it, or a new one;
+    later, a new request starts with it. A client who never had one is greeted."""
+    last = last_closed(await uow.tickets.of_client(client.id))
+    if last is None:
+        await greet(message)
+        return
+    if not await _keep(message, state):
+        return
+    if desk.may_reopen(last):
+        await message.answer(
+            _("Request #{number} ({subject}) is closed. Reopen it with your message, or start "
+              "a new request?").format(number=last.number, subject=escape(last.subject)),
+            reply_markup=kb.reopen_or_new(last.number))
+    else:
+        await message.answer(
+            _("Request #{number} was closed too long ago to reopen. Start a new request? Your "
+              "message will be part of it.").format(number=last.number),
+            reply_markup=kb.start())
 
 
 @router.callback_query(TicketCb.filter(F.action == "pick"))
@@ -155,13 +187,29 @@ async def ticket_picked(query: CallbackQuery, callback_data: TicketCb, state: FS
         await query.answer(_("You have no request #{number}.").format(
             number=callback_data.number), show_alert=True)
         return
+    if not pending:
+        await query.answer(_("Nothing waiting to be sent."))
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+        return
+    closed = not ticket.status.is_open
     for source in pending:
         ticket = await desk.client_wrote(uow, client, ticket, source)
-    await state.update_data(pending=[])
-    await query.answer(_("Sent to #{number}.").format(number=ticket.number) if pending
-                       else _("Nothing waiting to be sent."))
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    await state.update_data(pending=[], pending_text="")
+    await query.answer()
+    if isinstance(query.message, Message):  # the question shows the outcome, without buttons
+        await query.message.edit_text(_outcome(callback_data.number, ticket.number, closed))
+
+
+def _outcome(asked: int, number: int, was_closed: bool) -> str:
+    """What became of the client's message: relayed, reopening, or opening a request."""
+    if number != asked:
+        return _("Request #{old} was closed too long ago, so this message opened request "
+                 "#{new}.").format(old=asked, new=number)
+    if was_closed:
+        return "🔄 " + _("Request #{number} is reopened; your message is with the support "
+                        "team.").format(number=number)
+    return _("Sent to #{number}.").format(number=number)
 
 
 @router.edited_message()
@@ -182,10 +230,10 @@ async def client_edit(message: Message, client: Client, uow: HandlerUnitOfWork,
 async def _relay(message: Message, client: Client, desk: Desk, uow: HandlerUnitOfWork,
                  ticket: Ticket) -> None:
     """Hand the message to the desk; tell the client if a new ticket had to be opened."""
+    was_closed = not ticket.status.is_open
     result = await desk.client_wrote(uow, client, ticket, source_of(message))
-    if result.number != ticket.number:
-        await message.answer(_("Request #{old} was closed too long ago, so this message opened "
-                               "request #{new}.").format(old=ticket.number, new=result.number))
+    if was_closed:  # reopened, or a new request opened: the client hears which
+        await message.answer(_outcome(ticket.number, result.number, was_closed))
 
 
 def _mentioned(message: Message) -> int | None:

@@ -97,10 +97,17 @@ async def number_format(policy: Policy, uow: HandlerUnitOfWork) -> str:
 
 async def begin(message: Message, state: FSMContext, client: Client, policy: Policy,
                 example: str = "") -> None:
-    """Start a fresh intake: confirm the remembered contract (one tap) or ask for one."""
+    """Start a fresh intake: confirm the remembered contract (one tap) or ask for one.
+
+    Messages the client wrote before choosing a new request (after a request closed) are kept
+    and become the start of the description.
+    """
+    before = await state.get_data()
     await state.clear()
     intake = secrets.token_hex(3)
-    await state.update_data(intake=intake, parts=[], text="", example=example)
+    await state.update_data(intake=intake, parts=[], text="", example=example,
+                            kept=before.get("pending", []),
+                            kept_text=before.get("pending_text", ""))
     if client.contract_number:
         await state.set_state(Intake.contract_confirm)
         await message.answer(_("Is this request about contract {number}?").format(
@@ -317,10 +324,15 @@ async def ask(message: Message, state: FSMContext, policy: Policy, client: Clien
                                       "Write the subject in one line (up to {limit} characters).",
                                       limit).format(limit=limit))
         return
-    await state.update_data(parts=[], text="")
+    kept = data.get("kept", [])  # written after a request closed, before this one began
+    await state.update_data(parts=kept, text=data.get("kept_text", ""), kept=[], kept_text="")
     await state.set_state(Intake.description)
     answers = [] if data.get("faq_shown") else matching_faq(policy, data.get("subject", ""))
     lines = []
+    if kept:
+        lines.append(ngettext("Already in the description: {count} message you wrote.",
+                              "Already in the description: {count} messages you wrote.",
+                              len(kept)).format(count=len(kept)))
     if answers:
         await state.update_data(faq_shown=True)
         # Known answers first (SPEC §1): shown with the description prompt, no extra step.

@@ -107,6 +107,15 @@ def pick_ticket(tickets: list[Ticket]) -> InlineKeyboardMarkup:
     return builder.adjust(1).as_markup()
 
 
+def reopen_or_new(number: int) -> InlineKeyboardMarkup:
+    """A message after a request closed: reopen it with the message, or start a new one."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text="🔄 " + _("Reopen #{number}").format(number=number),
+                   callback_data=TicketCb(action="pick", number=number))
+    builder.button(text="📝 " + _("New request"), callback_data=IntakeCb(action="new"))
+    return builder.adjust(1).as_markup()
+
+
 def languages() -> InlineKeyboardMarkup:
     """Language choice."""
     builder = InlineKeyboardBuilder()

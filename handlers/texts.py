@@ -395,6 +395,12 @@ def client_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
         if data.get("credentials"):
             lines.append("🔐 " + _("Passwords or access data were shared in this conversation; "
                                   "please change them now."))
+        days = max(policy.reopen_window.days, 1)
+        lines.append(ngettext(
+            "If the problem comes back within {days} day, reply to this message or just write "
+            "here: the request reopens.",
+            "If the problem comes back within {days} days, reply to this message or just write "
+            "here: the request reopens.", days).format(days=days))
         lines.append(_("Please rate our work from 1 to 5:"))
         return "\n".join(lines)
     if template == "declined":
