@@ -325,7 +325,10 @@ async def test_client_album_with_two_open_tickets_is_asked_about_once(
         lambda: len(found := [m for m in fake_api.bot_messages(STAFF_CHAT_ID, printer)
                               if "photo" in m]) == 3 and found)
     assert len(albums(photos)) == 1
-    assert sum("Which request" in text for text in texts_in(fake_api, CLIENT)) == 1
+    # asked once; the question, answered, now says where the album went
+    await fake_api.wait_for(lambda: (fake_api.message(CLIENT, question["message_id"]) or {})
+                            .get("text") == "Sent to #1002.", description="the answer shown")
+    assert not any("Which request" in text for text in texts_in(fake_api, CLIENT))
 
 
 async def test_client_writing_the_number_of_someone_elses_ticket_learns_nothing(
