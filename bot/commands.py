@@ -22,6 +22,7 @@ def client_commands() -> list[BotCommand]:
         BotCommand(command="ticket", description=_("One request: /ticket 1042")),
         BotCommand(command="cancel", description=_("Stop the current step")),
         BotCommand(command="lang", description=_("Language")),
+        BotCommand(command="timezone", description=_("Time zone")),
         BotCommand(command="forget", description=_("Erase my data")),
         BotCommand(command="help", description=_("Help")),
     ]

@@ -318,7 +318,8 @@ class Delivery:
             ticket, client = await self._ticket_and_client(uow, payload["ticket"])
         with self._staff_locale():
             text = texts.topic_notice(payload["template"], ticket, client,
-                                      payload.get("data", {}), self.policy.staff_timezone)
+                                      payload.get("data", {}), self.policy.staff_timezone,
+                                      self.clock.now())
         await self._into_topic(ticket.number, lambda topic: self._send_to_topic(topic, text))
 
     async def _general_notice(self, payload: dict[str, Any]) -> None:
@@ -437,7 +438,8 @@ class Delivery:
             chat_id = await self._client_chat(uow, client.id)
         with self.i18n.context(), self.i18n.use_locale(client.language):
             text = texts.client_notice(payload["template"], self.policy, ticket, client,
-                                       payload.get("data", {}), self._opens_at(ticket))
+                                       payload.get("data", {}), self._opens_at(ticket),
+                                       self.clock.now())
             markup = keyboards_client.for_notice(payload["template"], ticket.number)
         sent = await self._send_text(chat_id, text, reply_markup=markup)
         # A notice has no staff twin; linked to itself, a reply to it still picks its ticket.

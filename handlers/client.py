@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from contextlib import suppress
 from html import escape
+from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -18,13 +19,15 @@ from domain.clients import Client
 from domain.desk import Desk, last_closed, pick_ticket, supervisor_offered
 from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
 from domain.tickets import Ticket
+from domain.zones import zone_from_text
 from handlers import keyboards_client as kb
 from handlers.callbacks import LangCb, TicketCb
 from handlers.filters import Command, CommandStart, OnLoop, PrivateChat
 from handlers.intake import greet
 from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
-from handlers.texts import request_status
+from handlers.texts import client_timezone, request_status
+from handlers.times import zone_name
 
 router = Router(name="client")
 router.message.filter(PrivateChat())
@@ -50,10 +53,37 @@ async def help_command(message: Message) -> None:
         _("/ticket N — one request"),
         _("/cancel — stop the current request"),
         _("/lang — language"),
+        _("/timezone — the time zone you read times in"),
         _("/forget — erase your personal data and messages"),
         _("To add to a request, just write here; with several open requests, reply to its "
           "message or start with its number, like #1042."),
     )))
+
+
+@router.message(Command("timezone"))
+async def timezone_command(message: Message, command: CommandObject, client: Client, desk: Desk,
+                           uow: HandlerUnitOfWork) -> None:
+    """/timezone [zone]: the zone the client reads times in; a city, a zone name or an offset."""
+    now = desk.clock.now()
+    typed = (command.args or "").strip()
+    if not typed:
+        zone = client_timezone(desk.policy, client)
+        await message.answer(_("Times are shown to you in {zone}: it is {time} there now.").format(
+            zone=zone_name(zone, now), time=f"{now.astimezone(ZoneInfo(zone)):%H:%M}") + "\n"
+            + _("To change it, send /timezone with your city, like /timezone Yekaterinburg, a "
+                "zone name (/timezone Europe/Moscow) or an offset (/timezone UTC+5)."))
+        return
+    zone = zone_from_text(typed)
+    if zone is None:
+        await message.answer(_("I do not know the time zone “{typed}”. Try your city (/timezone "
+                               "Yekaterinburg), a zone name (/timezone Europe/Moscow) or an "
+                               "offset (/timezone UTC+5).").format(typed=escape(typed[:64])))
+        return
+    client.timezone = zone
+    await uow.clients.save(client)
+    await message.answer(_("Done: times are shown to you in {zone} now; it is {time} there.")
+                         .format(zone=zone_name(zone, now),
+                                 time=f"{now.astimezone(ZoneInfo(zone)):%H:%M}"))
 
 
 @router.message(Command("lang"))

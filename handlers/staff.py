@@ -194,7 +194,7 @@ async def ask_decline_reason(message: Message, ticket: Ticket, state: FSMContext
 async def _history(message: Message, args: str, ticket: Ticket, agent: Actor,
                    uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
     events = await uow.tickets.history(ticket.number)
-    text = texts.history(events, desk.policy)
+    text = texts.history(events, desk.policy, desk.clock.now())
     await message.reply(text if len(text) <= 4000 else text[:3990] + "\n…")
 
 

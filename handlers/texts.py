@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from domain.clients import Client
 from domain.desk import STILL_A_PROBLEM
-from domain.policy import Policy
+from domain.policy import Policy, calendars_zone
 from domain.tickets import Status, Ticket, TicketEvent
+from handlers.times import shown
 
 TOPIC_NAME_LIMIT = 128
 
@@ -51,12 +51,10 @@ def request_status(status: Status) -> str:
     return titles[status]
 
 
-def when(moment: datetime | None, timezone: str | None) -> str:
-    """A moment in the reader's time zone, like `2026-11-23 10:00 (Europe/Moscow)`."""
-    if moment is None:
-        return "—"
-    zone = ZoneInfo(timezone or "UTC")
-    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
+def when(moment: datetime | None, timezone: str, now: datetime) -> str:
+    """A moment in the reader's time zone, as people read it: "tomorrow, Tue 8 Dec, 11:00
+    Moscow time" (`handlers.times`)."""
+    return shown(moment, timezone, now)
 
 
 def topic_name(policy: Policy, ticket: Ticket, client_name: str) -> str:
@@ -121,12 +119,12 @@ def _due(due: datetime | None, done: datetime | None, tz: str, now: datetime) ->
     if done is not None:
         return "✅ " + _("met") if due is None or done <= due else "❗ " + _("breached")
     if due is not None and due < now:
-        return f"🔥 {when(due, tz)} — " + _("BREACHED")
-    return when(due, tz)
+        return f"🔥 {when(due, tz, now)} — " + _("BREACHED")
+    return when(due, tz, now)
 
 
-def acknowledgement(policy: Policy, ticket: Ticket, lang: str, timezone: str | None,
-                    opens_at: datetime | None) -> str:
+def acknowledgement(policy: Policy, ticket: Ticket, lang: str, timezone: str,
+                    opens_at: datetime | None, now: datetime) -> str:
     """What the client reads when the ticket is registered."""
     lines = [
         _("✅ Your request is registered as <b>#{number}</b>.").format(number=ticket.number),
@@ -134,20 +132,20 @@ def acknowledgement(policy: Policy, ticket: Ticket, lang: str, timezone: str | N
             priority=escape(policy.priority(ticket.priority).title.get(lang))),
         _("SLA level: {level}").format(
             level=escape(policy.sla_level(ticket.sla_level).title.get(lang))),
-        _("First response by: {due}").format(due=when(ticket.first_response_due, timezone)),
+        _("First response by: {due}").format(due=when(ticket.first_response_due, timezone, now)),
     ]
     if opens_at is not None:
         lines.append(_("It is outside our working hours now; we will start on it {start}.").format(
-            start=when(opens_at, timezone)))
+            start=when(opens_at, timezone, now)))
     lines.append(_("Write here to add anything; we will answer in this chat."))
     return "\n".join(lines)
 
 
-def history(events: list[TicketEvent], policy: Policy) -> str:
+def history(events: list[TicketEvent], policy: Policy, now: datetime) -> str:
     """A ticket's history as prose in the staff's language, one change a line."""
     taken = {(event.actor, event.at) for event in events if event.kind == "assigned"}
     lines = [_("History:")]
-    lines += [f"• {when(event.at, policy.staff_timezone)} — {history_line(event, policy)}"
+    lines += [f"• {when(event.at, policy.staff_timezone, now)} — {history_line(event, policy)}"
               for event in events if not _said_already(event, taken)]
     return "\n".join(lines)
 
@@ -284,7 +282,7 @@ def mention_supervisors(policy: Policy, names: Mapping[int, str] | None = None) 
 
 
 def topic_notice(template: str, ticket: Ticket, client: Client, data: dict[str, object],
-                 timezone: str = "UTC") -> str:
+                 timezone: str, now: datetime) -> str:
     """A notice in the ticket's topic."""
     if template == "reopened":
         if data.get("by") == "agent":
@@ -315,7 +313,7 @@ def topic_notice(template: str, ticket: Ticket, client: Client, data: dict[str, 
         due = (ticket.first_response_due if data.get("which") == "first_response"
                else ticket.resolution_due)
         return "⏰ " + _("SLA warning: the {which} of #{number} is due at {due}.").format(
-            which=_which(data.get("which")), number=ticket.number, due=when(due, timezone))
+            which=_which(data.get("which")), number=ticket.number, due=when(due, timezone, now))
     return escape(str(data.get("text", template)))
 
 
@@ -363,11 +361,11 @@ def general_notice_without_ticket(template: str, data: dict[str, object]) -> str
 
 
 def client_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
-                  data: dict[str, object], opens_at: datetime | None) -> str:
+                  data: dict[str, object], opens_at: datetime | None, now: datetime) -> str:
     """A notice for the client about one of their tickets."""
     if template == "acknowledged":
-        return acknowledgement(policy, ticket, client.language, client_timezone(policy, client,
-                                                                                ticket), opens_at)
+        return acknowledgement(policy, ticket, client.language,
+                               client_timezone(policy, client, ticket), opens_at, now)
     number = ticket.number
     if template == "taken":
         agent = str(data.get("agent") or "")
@@ -428,9 +426,10 @@ def client_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
     return escape(str(data.get("text", template)))
 
 
-def client_timezone(policy: Policy, client: Client, ticket: Ticket) -> str:
-    """The zone to show a client times in: theirs, else their SLA calendar's, else the desk's."""
+def client_timezone(policy: Policy, client: Client, ticket: Ticket | None = None) -> str:
+    """The zone to show a client times in: the one they chose (/timezone), else their SLA
+    calendar's, else the zone of the desk's calendars."""
     if client.timezone:
         return client.timezone
-    zone = policy.sla_level(ticket.sla_level).calendar.timezone
-    return zone if zone != "UTC" else policy.staff_timezone
+    zone = policy.sla_level(ticket.sla_level).calendar.timezone if ticket else "UTC"
+    return zone if zone != "UTC" else calendars_zone(policy.sla_levels)

@@ -21,7 +21,7 @@ def next_deadlines(deadlines: Sequence[NextDeadline], timezone: str, now: dateti
     for deadline in deadlines:
         which = (_("first response") if deadline.which == "first_response"
                  else _("resolution"))
-        due = when(deadline.due, timezone)
+        due = when(deadline.due, timezone, now)
         if deadline.due <= now:
             mark, state = "🔥", _("{which} was due {due}, overdue by {late}").format(
                 which=which, due=due, late=_minutes(now - deadline.due))

@@ -236,7 +236,8 @@ async def test_history_lists_every_change_with_who_and_from_to(
     assert lines == ["Carol opened the ticket", "Alice Agent took it",
                      "Alice Agent changed the priority: High → Critical",
                      "Bob Agent: waiting for the client"]  # prose, one line per change
-    assert all(" (UTC)" in line for line in history.splitlines()[1:])
+    # the staff zone defaults to the calendars' zone: "today 14:05 Moscow time"
+    assert all(" Moscow time — " in line for line in history.splitlines()[1:])
 
 
 async def test_illegal_moves_are_refused_with_a_clear_answer(fake_api: FakeBotAPI,

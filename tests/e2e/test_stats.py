@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import struct
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -35,7 +36,8 @@ async def test_stats_answers_with_a_table_and_a_png_chart(
     await fake_api.wait_for_bot_message(CLIENT, contains="Looking into it")
     fake_api.user_sends(ALICE_ID, "/stats today", chat_id=STAFF_CHAT_ID)
     text = await fake_api.wait_for_bot_message(STAFF_CHAT_ID, contains="Figures for")
-    today = datetime.now(UTC).date().isoformat()  # the default staff time zone is UTC
+    # the staff zone defaults to the zone of the desk's calendars: Moscow
+    today = datetime.now(ZoneInfo("Europe/Moscow")).date().isoformat()
     body = text["text"]
     assert f"Figures for {today}" in body
     lines = body.splitlines()
