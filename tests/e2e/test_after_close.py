@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.flows import (
     CLIENT,
     Opened,
@@ -19,7 +20,6 @@ from tests.e2e.flows import (
     topic_of,
 )
 from tests.e2e.harness import MovableClock, RunningDesk, press
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import STAFF_CHAT_ID
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.harness import RunningDesk
-from tests.fakes.bot_api import FakeBotAPI
 
 CLIENT = 5101
 

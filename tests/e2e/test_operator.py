@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from domain.policy import default_policy
+from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.harness import DeskFactory, test_policy
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import ALICE_ID, BOB_ID, STAFF_CHAT_ID
 
 ANSWERS = {

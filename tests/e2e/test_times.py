@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.policy import default_policy
+from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.flows import CLIENT, card_shows, open_ticket, opened
 from tests.e2e.harness import DeskFactory, MovableClock, RunningDesk, press, test_policy
-from tests.fakes.bot_api import FakeBotAPI
 
 MSK = ZoneInfo("Europe/Moscow")
 
