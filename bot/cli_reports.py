@@ -11,6 +11,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import date, timedelta
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from bot.settings import load_config_path, load_policy
 from domain.clock import SystemClock
@@ -39,10 +40,10 @@ def add_commands(commands: Any) -> None:
         "report", help="the figures of a period (CSV, JSON or a table) on stdout",
         description="Tickets opened/closed/reopened, first response and resolution times "
                     "(business time), SLA compliance, CSAT — the figures of /stats.")
-    report.add_argument("--from", dest="first", required=True, type=date.fromisoformat,
-                        metavar="YYYY-MM-DD", help="the first day (staff time zone)")
-    report.add_argument("--to", dest="last", required=True, type=date.fromisoformat,
-                        metavar="YYYY-MM-DD", help="the last day, included")
+    report.add_argument("--from", dest="first", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="the first day (staff time zone; default: this month's first)")
+    report.add_argument("--to", dest="last", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="the last day, included (default: this month's last)")
     report.add_argument("--format", choices=("csv", "json", "table"), default="table")
     report.add_argument("--by", choices=("agent", "queue", "day"),
                         help="one row per agent, queue or day (default: the desk as a whole)")
@@ -77,14 +78,18 @@ async def dispatch(args: argparse.Namespace,
 
 async def _report(args: argparse.Namespace, policy: Policy,
                   uow_factory: UnitOfWorkFactory) -> int:
+    now = SystemClock().now()
+    today = now.astimezone(ZoneInfo(policy.staff_timezone)).date()
+    month = parse_period("month", today, policy.staff_timezone)  # the default: this month
+    first, last = args.first or month.first, args.last or month.last
     try:
-        period = parse_period(f"{args.first}..{args.last}", args.first, policy.staff_timezone)
+        period = parse_period(f"{first}..{last}", first, policy.staff_timezone)
     except BadPeriod:
         print("frontdesk: --to must not be before --from, and a report spans at most three "
               "years", file=sys.stderr)
         return EXIT_DATA
     async with uow_factory() as uow:
-        report = await compile_report(uow.reports, policy, period, SystemClock().now())
+        report = await compile_report(uow.reports, policy, period, now)
     rows = report_rows(report, args.by)
     writers: dict[str, Callable[[Report, list[dict[str, Any]], TextIO], None]] = {
         "csv": write_csv, "json": write_json, "table": write_table}

@@ -32,12 +32,14 @@ belongs to the period (and to the local day) of the moment named here.
   auto-close adds nothing), or the close itself when it skipped ``resolved``. Time between an
   early resolution and a reopen counts: the problem was not solved then. Declined tickets have
   no resolution time.
-* **SLA compliance** — a ticket counts in the period that holds its due time
-  (``first_response_due``, ``resolution_due``: the desk's own deadlines, which already moved
-  while the clock was stopped), once its outcome is known: met when the first response (or a
-  resolution, close or decline before any reply) came by the due time; the resolution target
-  is met when the final resolution came by it. A due time that has passed unmet is a breach;
-  one still ahead and unmet is left out. Declined tickets have no resolution target.
+* **SLA compliance** — a target counts on the day its outcome happened, never ahead of it:
+  the first-response target is met when the first response (or a resolution, close or decline
+  before any reply) came by the due time (``first_response_due``: the desk's own deadline,
+  which already moved while the clock was stopped), and counts on the day it came; the
+  resolution target is met when the final resolution came by ``resolution_due``, and counts
+  on that day. A target not met by its due time is a breach, counted on the due day once that
+  time has passed; one still ahead and unmet is left out. Declined tickets have no resolution
+  target.
 * **CSAT** — ratings given in the period (their score and the agent they rate).
 * **backlog** — the status of every ticket at the period's end, replayed from its status
   changes (exact for any past period); closed and declined tickets are not backlog.
@@ -642,14 +644,23 @@ def _replay_ticket(period: Period, ticket: TicketFacts, calendar: BusinessCalend
             and holds(measures.final_close_at)):
         sums.durations(RESOLUTIONS, day_of(measures.final_close_at),
                        [(agent, queue, [float(microseconds(measures.resolution))])])
-    due = ticket.first_response_due
-    if due is not None and holds(due):
-        met = measures.first_answer_at is not None and measures.first_answer_at <= due
-        sums.targets(FIRST_RESPONSE, day_of(due), [(agent, queue, int(met), [] if met else [due])])
-    due = ticket.resolution_due
-    if due is not None and holds(due) and ticket.status != DECLINED:
-        met = measures.resolved_at is not None and measures.resolved_at <= due
-        sums.targets(RESOLUTION, day_of(due), [(agent, queue, int(met), [] if met else [due])])
+    _replay_target(period, sums, FIRST_RESPONSE, ticket.first_response_due,
+                   measures.first_answer_at, agent, queue)
+    if ticket.status != DECLINED:
+        _replay_target(period, sums, RESOLUTION, ticket.resolution_due, measures.resolved_at,
+                       agent, queue)
+
+
+def _replay_target(period: Period, sums: Sums, figure: str, due: datetime | None,
+                   done: datetime | None, agent: int | None, queue: str | None) -> None:
+    """A target met counts on the day it was met; one missed, on its due day (once past)."""
+    if due is None:
+        return
+    if done is not None and done <= due:
+        if period.holds(done):
+            sums.targets(figure, sums.day_of(done), [(agent, queue, 1, [])])
+    elif period.holds(due):
+        sums.targets(figure, sums.day_of(due), [(agent, queue, 0, [due])])
 
 
 def build_report(period: Period, tickets: Iterable[TicketFacts],

@@ -36,7 +36,8 @@ async def stats(message: Message, command: CommandObject, uow: HandlerUnitOfWork
     await message.reply(texts_reports.stats_text(report, policy, policy.staff_language))
     png = await asyncio.to_thread(charts.stats_chart, report, _chart_labels(report))
     await message.reply_photo(BufferedInputFile(png, filename="stats.png"),
-                              caption=_("Opened and closed per day; SLA targets met."))
+                              caption=_("Tickets opened and closed each day, and the share of "
+                                        "SLA targets met each day."))
 
 
 def _chart_labels(report: Report) -> charts.ChartLabels:

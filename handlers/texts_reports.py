@@ -15,6 +15,7 @@ from domain.policy import Policy
 from domain.reports import NOBODY, BadPeriod, Figures, Period, Report, Slice
 from domain.tickets import Status
 from handlers.texts import status_title
+from handlers.times import zone_name
 
 MAX_ROWS = 12  # agents or queues listed; the rest are summed up in one line
 NAME_WIDTH = 14
@@ -66,7 +67,8 @@ def csat(figures: Figures) -> str:
 def stats_text(report: Report, policy: Policy, lang: str) -> str:
     """The whole `/stats` answer: summary, then per agent and per queue."""
     parts = ["📊 <b>" + _("Figures for {period}").format(period=period_title(report.period))
-             + f"</b> ({escape(report.period.zone)})", _pre(_summary(report))]
+             + f"</b> ({escape(zone_name(report.period.zone, report.period.start))})",
+             _pre(_summary(report))]
     if report.by_agent:
         parts += ["<b>" + _("By agent") + "</b>",
                   _pre(_table([(_agent_label(piece), piece.figures)

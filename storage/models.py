@@ -150,6 +150,11 @@ class TicketRow(Base):
               "queue", "first_answer_at"),
         Index("ix_tickets_resolution_targets", "resolution_due", "assignee_id", "queue",
               "status", "final_resolution_at"),
+        # a target met counts on the day it was met
+        Index("ix_tickets_first_responses_met", "first_answer_at", "assignee_id", "queue",
+              "first_response_due"),
+        Index("ix_tickets_resolutions_met", "final_resolution_at", "assignee_id", "queue",
+              "status", "resolution_due"),
     )
 
 

@@ -8,7 +8,9 @@ tickets whose moment lies in the period, by local day, agent and queue: the tick
 and due times (``first_response_due``, ``resolution_due``). Each moment has a covering index
 (``ix_tickets_opened``, ``ix_tickets_first_responses``, ``ix_tickets_final_closes``,
 ``ix_tickets_first_response_targets``, ``ix_tickets_resolution_targets``) that holds the
-assignee, the queue and the measure too, so the table itself is not read.
+assignee, the queue and the measure too, so the table itself is not read. A target met counts
+on the day it was met (``first_answer_at``, ``final_resolution_at``: indexes
+``ix_tickets_first_responses_met``, ``ix_tickets_resolutions_met``), one missed on its due day.
 
 The local days are a small table of the period's UTC midnights (`days_of`), and each day's
 groups are summed by a subquery of their own that returns them as one JSON array: one range
@@ -286,22 +288,39 @@ def first_response_rows(days: CTE) -> Select:  # type: ignore[type-arg]
                     .where(TicketRow.first_response_us.is_not(None)))
 
 
-def _targets(days: CTE, due: Any, met: ColumnElement[bool]) -> Select:  # type: ignore[type-arg]
-    return _tickets_of_day(days, due, func.count().filter(met),
-                           _Joined(_InstantText(due)).filter(~met))
+def _met(days: CTE, done: Any, due: Any,
+         *only: ColumnElement[bool]) -> Select:  # type: ignore[type-arg]
+    """The targets met each day, on the day they were met."""
+    return _per_day(days, _tickets_of_day(days, done, func.count()).where(done <= due, *only))
 
 
-def first_response_target_rows(days: CTE) -> Select:  # type: ignore[type-arg]
-    """The first-response targets due each day: how many met, the due times of the rest."""
-    due, answered = TicketRow.first_response_due, TicketRow.first_answer_at
-    return _per_day(days, _targets(days, due, and_(answered.is_not(None), answered <= due)))
+def _missed(days: CTE, done: Any, due: Any,
+            *only: ColumnElement[bool]) -> Select:  # type: ignore[type-arg]
+    """The due times of the targets not met by them, on their due day."""
+    return _per_day(days, _tickets_of_day(days, due, _Joined(_InstantText(due)))
+                    .where(or_(done.is_(None), done > due), *only))
 
 
-def resolution_target_rows(days: CTE) -> Select:  # type: ignore[type-arg]
-    """The resolution targets due each day (declined tickets have none)."""
-    due, resolved = TicketRow.resolution_due, TicketRow.final_resolution_at
-    return _per_day(days, _targets(days, due, and_(resolved.is_not(None), resolved <= due))
-                    .where(TicketRow.status != DECLINED))
+def first_response_met_rows(days: CTE) -> Select:  # type: ignore[type-arg]
+    """The first-response targets met each day (the first answer came by the due time)."""
+    return _met(days, TicketRow.first_answer_at, TicketRow.first_response_due)
+
+
+def first_response_missed_rows(days: CTE) -> Select:  # type: ignore[type-arg]
+    """The first-response targets due each day and not met by then."""
+    return _missed(days, TicketRow.first_answer_at, TicketRow.first_response_due)
+
+
+def resolution_met_rows(days: CTE) -> Select:  # type: ignore[type-arg]
+    """The resolution targets met each day (declined tickets have none)."""
+    return _met(days, TicketRow.final_resolution_at, TicketRow.resolution_due,
+                TicketRow.status != DECLINED)
+
+
+def resolution_missed_rows(days: CTE) -> Select:  # type: ignore[type-arg]
+    """The resolution targets due each day and not met by then (declined tickets have none)."""
+    return _missed(days, TicketRow.final_resolution_at, TicketRow.resolution_due,
+                   TicketRow.status != DECLINED)
 
 
 def rating_rows_by_day(days: CTE) -> Select:  # type: ignore[type-arg]
@@ -445,11 +464,17 @@ class _Reading:
             self.sums.durations(FIRST_RESPONSES, day, ((agent, queue, _floats(values))
                                                        for agent, queue, values in groups))
 
-    def targets(self, figure: str, rows: _Rows) -> None:
-        """`first_response_target_rows`, `resolution_target_rows`."""
+    def met(self, figure: str, rows: _Rows) -> None:
+        """`first_response_met_rows`, `resolution_met_rows`."""
         for day, groups in self._days(rows):
-            self.sums.targets(figure, day, ((agent, queue, met, _instants(missed))
-                                            for agent, queue, met, missed in groups))
+            self.sums.targets(figure, day, ((agent, queue, met, [])
+                                            for agent, queue, met in groups))
+
+    def missed(self, figure: str, rows: _Rows) -> None:
+        """`first_response_missed_rows`, `resolution_missed_rows`."""
+        for day, groups in self._days(rows):
+            self.sums.targets(figure, day, ((agent, queue, 0, _instants(missed))
+                                            for agent, queue, missed in groups))
 
     def ratings(self, rows: _Rows) -> None:
         """`rating_rows_by_day`."""
@@ -619,8 +644,10 @@ class ReportQueries:
             (opened_rows(days), reading.opened),
             (final_close_rows(days), reading.final_closes),
             (first_response_rows(days), reading.first_responses),
-            (first_response_target_rows(days), partial(reading.targets, FIRST_RESPONSE)),
-            (resolution_target_rows(days), partial(reading.targets, RESOLUTION)),
+            (first_response_met_rows(days), partial(reading.met, FIRST_RESPONSE)),
+            (first_response_missed_rows(days), partial(reading.missed, FIRST_RESPONSE)),
+            (resolution_met_rows(days), partial(reading.met, RESOLUTION)),
+            (resolution_missed_rows(days), partial(reading.missed, RESOLUTION)),
             (rating_rows_by_day(days), reading.ratings),
             (changes_by_day(days), reading.changes_by_day),
             (changes_by_agent(start, end), reading.changes_by_agent),

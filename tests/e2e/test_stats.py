@@ -9,9 +9,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.policy import default_policy
 from playground.telegram.bot_api import FakeBotAPI
-from tests.e2e.flows import CLIENT, card_shows, opened, press_on_card
-from tests.e2e.harness import RunningDesk, press
+from tests.e2e.flows import (
+    CLIENT,
+    card_shows,
+    open_ticket,
+    opened,
+    press_on_card,
+)
+from tests.e2e.harness import DeskFactory, RunningDesk, press, test_policy
 from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -45,12 +52,44 @@ async def test_stats_answers_with_a_table_and_a_png_chart(
     assert any(line.startswith("First response:") and "(1 ticket)" in line for line in lines), body
     assert "By agent" in body and "Alice" in body and "By queue" in body
     assert any(entity["type"] == "pre" for entity in text.get("entities", []))
-    chart = await fake_api.wait_for_bot_message(STAFF_CHAT_ID,
-                                                contains="Opened and closed per day")
+    chart = await fake_api.wait_for_bot_message(STAFF_CHAT_ID, contains="each day")
+    # the caption says what the chart shows, not a claim that the targets were met
+    assert chart["caption"] == ("Tickets opened and closed each day, and the share of SLA "
+                                "targets met each day.")
     png = fake_api.file_content(chart["photo"][-1]["file_id"])
     assert png.startswith(PNG_SIGNATURE)
     width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
-    assert (width, height) == (900, 550)
+    assert (width, height) == (1080, 1200)  # tall, for a phone held upright
+
+
+RESOLVED_THIS_WEEK = {
+    "en": ("SLA, first response:", "100% met (1 of 1)", "SLA, resolution:",
+           "100% met (1 of 1)", "(Moscow time)"),
+    "ru": ("SLA, первый ответ:", "100% в срок (1 из 1)", "SLA, решение:",
+           "100% в срок (1 из 1)", "(МСК)"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_stats_week_counts_a_ticket_resolved_this_week_though_due_later(
+        fake_api: FakeBotAPI, make_desk: DeskFactory, language: str) -> None:
+    await make_desk(test_policy(default_policy(), staff_language=language))
+    _number, thread = await open_ticket(fake_api, CLIENT, urgency="Low")  # resolution: 10d
+    fake_api.user_sends(ALICE_ID, "Fixed: clear the cache", chat_id=STAFF_CHAT_ID,
+                        thread_id=thread)
+    await fake_api.wait_for_bot_message(CLIENT, contains="clear the cache")
+    fake_api.user_sends(ALICE_ID, "/status resolved", chat_id=STAFF_CHAT_ID, thread_id=thread)
+    await fake_api.wait_for_bot_message(CLIENT, contains="resolved")
+
+    fake_api.user_sends(ALICE_ID, "/stats week", chat_id=STAFF_CHAT_ID)
+
+    first_label, first, resolution_label, resolution, zone = RESOLVED_THIS_WEEK[language]
+    text = (await fake_api.wait_for_bot_message(STAFF_CHAT_ID, contains="📊"))["text"]
+    lines = text.splitlines()
+    assert zone in lines[0]
+    assert any(line.startswith(first_label) and line.endswith(first) for line in lines), text
+    assert any(line.startswith(resolution_label) and line.endswith(resolution)
+               for line in lines), text
 
 
 async def test_stats_explains_a_period_it_does_not_understand(

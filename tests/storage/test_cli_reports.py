@@ -6,7 +6,7 @@ import asyncio
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -66,7 +66,8 @@ def desk_url(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     asyncio.run(_prepared(database_url))
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.delenv("FRONTDESK_CONFIG", raising=False)
-    monkeypatch.chdir(tmp_path)  # no frontdesk.toml here: the default policy
+    monkeypatch.chdir(tmp_path)  # the default policy, the staff reading times in UTC
+    (tmp_path / "frontdesk.toml").write_text('[desk]\nstaff_timezone = "UTC"\n')
     return database_url
 
 
@@ -89,6 +90,17 @@ def test_report_as_csv_has_the_whole_desk_in_one_row(
     assert total["resolution_median_s"] == str(16 * 86400)
     assert (total["csat"], total["ratings"], total["deflected"]) == ("4.5", "2", "1")
     assert total["first_response_pct"] == "100.0"
+
+
+def test_report_without_dates_is_this_month(desk_url: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = run(capsys, "report", "--format", "json")
+    assert code == 0
+    today = datetime.now(UTC).date()  # the staff read times in UTC here
+    first = today.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    assert json.loads(out)["period"] == {"from": first.isoformat(), "to": last.isoformat(),
+                                         "timezone": "UTC"}
 
 
 def test_report_as_json_by_day(desk_url: str, capsys: pytest.CaptureFixture[str]) -> None:

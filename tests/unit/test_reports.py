@@ -184,8 +184,25 @@ def test_per_day_in_the_staff_time_zone() -> None:
     assert reopened == [0, 0, 1, 0, 1, 1, 0]
     saturday = days[date(2026, 10, 10)]
     assert saturday.resolution_median == 84 * H and saturday.csat == 2.0
+    # a target counts on the day of its outcome: T1 resolved on the 6th (due the 8th), met;
+    # T6's resolution was due on the 6th and missed
     assert (days[date(2026, 10, 6)].resolution_met, days[date(2026, 10, 6)].resolution_due) \
-        == (0, 1)
+        == (1, 2)
+    assert days[date(2026, 10, 8)].resolution_due == 0
+
+
+def test_a_target_met_counts_on_the_day_it_was_met_never_on_a_later_due_day() -> None:
+    resolved_early = ticket(  # resolved on Friday the 9th, due only on the 20th
+        8, "premium", "support", ALICE, msk(9, 9), (msk(9, 9, 5), "in_progress"),
+        (msk(9, 11), "resolved"), first_response=msk(9, 9, 5), fr_due=msk(9, 9, 15),
+        res_due=msk(20, 10))
+    week = build_report(WEEK, (resolved_early,), (), (), CALENDARS.__getitem__, NOW)
+    days = dict(week.by_day)
+    assert (days[date(2026, 10, 9)].resolution_met, days[date(2026, 10, 9)].resolution_due) \
+        == (1, 1)
+    month = build_report(Period(date(2026, 10, 1), date(2026, 10, 31), "Europe/Moscow"),
+                         (resolved_early,), (), (), CALENDARS.__getitem__, NOW)
+    assert dict(month.by_day)[date(2026, 10, 20)].resolution_due == 0  # not on its due day
 
 
 def test_a_reopened_ticket_counts_its_resolution_only_at_the_final_close() -> None:
