@@ -575,14 +575,14 @@ async def test_command_menus_are_registered_for_private_chats_and_the_staff_grou
     russian = fake_api.commands(private, "ru")
 
     names = [command["command"] for command in english]
-    assert names == ["new", "my", "ticket", "cancel", "lang", "forget", "help"]
+    assert names == ["new", "my", "ticket", "cancel", "lang", "timezone", "forget", "help"]
     assert [command["command"] for command in russian] == names
     assert english[0]["description"] != russian[0]["description"]
     assert all(any("\u0400" <= ch <= "\u04ff" for ch in c["description"]) for c in russian)
     staff_names = {command["command"] for command in staff}
     assert staff_names >= {"take", "assign", "priority", "status", "close", "decline", "note",
                            "bug", "link", "stats", "sla", "find", "canned", "open", "queue",
-                           "ban", "unban", "history"}
+                           "ban", "unban", "history", "whoami"}
 
 
 async def test_staff_menu_is_in_the_staff_groups_language(fake_api: FakeBotAPI,

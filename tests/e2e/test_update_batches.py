@@ -97,7 +97,9 @@ async def test_a_failing_update_in_a_batch_is_undone_alone(
 
 @pytest.mark.parametrize(("command", "answer", "shown"), [
     ("/ban", "no longer accepts", "is banned"),  # the client was read ahead, not banned
-    ("/close", "Hello", None),  # the open tickets were read ahead, with this one
+    # the open tickets were read ahead, with this one: closed, the message is kept and Ann
+    # asked whether it reopens the request
+    ("/close", "Reopen it with your message", None),
 ])
 async def test_a_change_by_an_agent_is_seen_by_the_clients_next_message_in_the_batch(
         fake_api: FakeBotAPI, sqlite_url: str, clock: MovableClock, command: str,
