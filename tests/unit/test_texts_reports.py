@@ -32,7 +32,7 @@ def test_durations_at_a_glance(minutes: int, text: str) -> None:
 
 def test_the_summary_and_the_tables_in_english() -> None:
     text = render("en")
-    assert text.startswith("📊 <b>Figures for 2026-10-05 – 2026-10-11</b> (Europe/Moscow)")
+    assert text.startswith("📊 <b>Figures for 2026-10-05 – 2026-10-11</b> (Moscow time)")
     blocks = [unescape(block) for block in re.findall(r"<pre>(.*?)</pre>", text, re.S)]
     summary, agents, queues = blocks
     assert "Opened:               5" in summary
