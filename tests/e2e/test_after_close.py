@@ -12,6 +12,7 @@ from tests.e2e.flows import (
     CLIENT,
     Opened,
     answer_to,
+    asked,
     bot_says_in_topic,
     card_shows,
     opened,
@@ -33,7 +34,7 @@ async def test_still_a_problem_on_a_resolved_ticket_leaves_its_open_topic_alone(
         fake_api: FakeBotAPI, desk: RunningDesk) -> None:
     ticket = await opened(fake_api)
     press_on_card(fake_api, ticket, "Resolved")
-    question = await fake_api.wait_for_bot_message(CLIENT, contains="is resolved")
+    question = await fake_api.wait_for_bot_message(CLIENT, contains="Does everything work")
 
     await answer_to(fake_api, press(fake_api, CLIENT, question, "still a problem"))
 
@@ -88,9 +89,9 @@ async def description_prompt(api: FakeBotAPI) -> dict[str, Any]:
     """Carol goes through a new request's first steps; return the description prompt."""
     confirm = await api.wait_for_bot_message(CLIENT, contains="Is this request about")
     press(api, CLIENT, confirm, "Yes")
-    kinds = await api.wait_for_bot_message(CLIENT, contains="What kind of request")
+    kinds = await asked(api, CLIENT, "What kind of request")
     press(api, CLIENT, kinds, "Failure")
-    urgencies = await api.wait_for_bot_message(CLIENT, contains="How urgent")
+    urgencies = await asked(api, CLIENT, "How urgent")
     press(api, CLIENT, urgencies, "High")
     await api.wait_for_bot_message(CLIENT, contains="subject")
     api.user_sends(CLIENT, "Login fails again")

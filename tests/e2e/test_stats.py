@@ -79,7 +79,7 @@ async def test_stats_week_counts_a_ticket_resolved_this_week_though_due_later(
                         thread_id=thread)
     await fake_api.wait_for_bot_message(CLIENT, contains="clear the cache")
     fake_api.user_sends(ALICE_ID, "/status resolved", chat_id=STAFF_CHAT_ID, thread_id=thread)
-    await fake_api.wait_for_bot_message(CLIENT, contains="resolved")
+    await fake_api.wait_for_bot_message(CLIENT, contains="Does everything work")
 
     fake_api.user_sends(ALICE_ID, "/stats week", chat_id=STAFF_CHAT_ID)
 

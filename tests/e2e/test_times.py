@@ -10,7 +10,7 @@ import pytest
 
 from domain.policy import default_policy
 from playground.telegram.bot_api import FakeBotAPI
-from tests.e2e.flows import CLIENT, card_shows, open_ticket, opened
+from tests.e2e.flows import CLIENT, asked, card_shows, open_ticket, opened, received
 from tests.e2e.harness import DeskFactory, MovableClock, RunningDesk, press, test_policy
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -52,16 +52,14 @@ async def russian_request(api: FakeBotAPI) -> dict[str, Any]:
         press(api, RU_CLIENT, question, "C-100")
     else:
         api.user_sends(RU_CLIENT, "C-100")
-    kinds = await api.wait_for_bot_message(RU_CLIENT, contains="Какой это тип")
+    kinds = await asked(api, RU_CLIENT, "Какой это тип")
     press(api, RU_CLIENT, kinds, "Сбой")
-    urgency = await api.wait_for_bot_message(RU_CLIENT, contains="срочно")
+    urgency = await asked(api, RU_CLIENT, "срочно")
     press(api, RU_CLIENT, urgency, "Высокий")
     await api.wait_for_bot_message(RU_CLIENT, contains="тему")
     api.user_sends(RU_CLIENT, "Не работает вход")
     prompt = await api.wait_for_bot_message(RU_CLIENT, contains="Опишите проблему")
-    api.user_sends(RU_CLIENT, "Ошибка 500")
-    await api.wait_for(lambda: any("Ошибка 500" in m.get("text", "") for m in
-                                   api.messages(RU_CLIENT)), description="the part sent")
+    await received(api, api.user_sends(RU_CLIENT, "Ошибка 500"))
     press(api, RU_CLIENT, prompt, "Готово")
     summary = await api.wait_for_bot_message(RU_CLIENT, contains="Ваше обращение")
     press(api, RU_CLIENT, summary, "Подтвердить")
@@ -93,7 +91,7 @@ async def test_out_of_hours_the_client_reads_tomorrow_with_the_weekday_and_date(
 
     ack = await english_request(fake_api)
     assert "First response by: tomorrow, Tue 15 Dec, 11:00 Moscow time" in ack["text"]
-    assert "work starts at tomorrow, Tue 15 Dec, 09:00 Moscow time" in ack["text"]
+    assert "we will start on it tomorrow, Tue 15 Dec, 09:00 Moscow time" in ack["text"]
     ack = await russian_request(fake_api)
     assert "Первый ответ до: завтра, вт 15 дек., 11:00 МСК" in ack["text"]
 
