@@ -41,7 +41,17 @@ from domain.clock import Clock, SystemClock
 from domain.desk import Desk
 from domain.policy import Policy
 from domain.reports import calendars_of
-from handlers import client, intake, other_channels, privacy, reports, sla, staff, whoami
+from handlers import (
+    client,
+    fallback,
+    intake,
+    other_channels,
+    privacy,
+    reports,
+    sla,
+    staff,
+    whoami,
+)
 from storage.engine import make_engine, make_sessionmaker, schema_is_current, upgrade
 from storage.fsm import SqlStorage
 from storage.uow import UnitOfWorkFactory
@@ -181,9 +191,10 @@ def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: Desk
         observer.middleware(ErrorMiddleware())
         observer.middleware(client_guard)
         observer.middleware(staff_guard)
-    # privacy first (/forget works in the middle of an intake); staff last (its catch-all)
+    # privacy first (/forget works in the middle of an intake); staff next to last (its
+    # catch-all for messages), the fallback last (a button nobody else took)
     routers = (privacy.router, client.router, intake.router, other_channels.router,
-               sla.router, reports.router, whoami.router, staff.router)
+               sla.router, reports.router, whoami.router, staff.router, fallback.router)
     for router in routers:
         # The routers are module-level; a process that builds a second dispatcher (the
         # tests do) must take them back from the first one.

@@ -131,14 +131,16 @@ class Delivery:
     async def _card(self, payload: dict[str, Any]) -> None:
         async with self.uow_factory() as uow:
             ticket, client = await self._ticket_and_client(uow, payload["ticket"])
-            topic = await self._ensure_topic(uow, ticket.number)
+            existing = await uow.topics.of_ticket(ticket.number)
+            # a topic made now starts with the card as the ticket is now: nothing to edit
+            topic = existing or await self._ensure_topic(uow, ticket.number)
             await uow.commit()
             with self._staff_locale():
                 text = texts.card(self.policy, ticket, client, self.policy.staff_language,
                                   self.clock.now())
                 markup = keyboards_staff.card(ticket)
                 name = texts.topic_name(self.policy, ticket, client.name)
-            if topic.card_message_id is not None:
+            if existing is not None and topic.card_message_id is not None:
                 with suppress(TelegramBadRequest):  # "message is not modified" is fine
                     await self.bot.edit_message_text(
                         text=text, chat_id=topic.chat_id, message_id=topic.card_message_id,

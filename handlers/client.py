@@ -18,10 +18,12 @@ from aiogram.utils.i18n import gettext as _
 from domain.clients import Client
 from domain.desk import Desk, last_closed, pick_ticket, supervisor_offered
 from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
+from domain.text import ticket_number
 from domain.tickets import Ticket
 from domain.zones import zone_from_text
 from handlers import keyboards_client as kb
 from handlers.callbacks import LangCb, TicketCb
+from handlers.fallback import out_of_date
 from handlers.filters import Command, CommandStart, OnLoop, PrivateChat
 from handlers.intake import greet
 from handlers.ports import HandlerUnitOfWork
@@ -34,8 +36,8 @@ router.message.filter(PrivateChat())
 router.edited_message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())
 
-MENTION = re.compile(r"^\s*#(\d{1,9})\b")
-NUMBER = re.compile(r"#(\d{1,9})\b")
+MENTION = re.compile(r"^\s*#([0-9]+)\b")
+NUMBER = re.compile(r"#([0-9]+)\b")
 
 
 @router.message(CommandStart())
@@ -97,7 +99,7 @@ async def lang_chosen(query: CallbackQuery, callback_data: LangCb, client: Clien
                       uow: HandlerUnitOfWork) -> None:
     """Remember the chosen language."""
     if callback_data.code not in ("en", "ru"):
-        await query.answer()
+        await query.answer(out_of_date())
         return
     await uow.clients.set_language(client.id, callback_data.code)
     await query.answer("✅")
@@ -123,14 +125,18 @@ async def my_tickets(message: Message, client: Client, uow: HandlerUnitOfWork) -
 async def one_ticket(message: Message, command: CommandObject, client: Client, desk: Desk,
                      uow: HandlerUnitOfWork) -> None:
     """/ticket N: one of the client's tickets."""
-    argument = (command.args or "").strip().lstrip("#")
-    if not argument.isdigit():
+    argument = (command.args or "").strip()
+    if not argument:
         await message.answer(_("Usage: /ticket 1042"))
         return
+    number = ticket_number(argument)
     try:
-        ticket = await desk.ticket_of_client(uow, client, int(argument))
+        if number is None:
+            raise TicketNotFound(argument)
+        ticket = await desk.ticket_of_client(uow, client, number)
     except TicketNotFound:
-        await message.answer(_("You have no request #{number}.").format(number=argument))
+        await message.answer(_("You have no request #{number}.").format(
+            number=escape(argument.lstrip("#")[:24])))
         return
     await message.answer("\n".join((
         f"<b>#{ticket.number}</b> · {escape(ticket.subject)}",
@@ -268,7 +274,7 @@ async def _relay(message: Message, client: Client, desk: Desk, uow: HandlerUnitO
 
 def _mentioned(message: Message) -> int | None:
     match = MENTION.match(message.text or message.caption or "")
-    return int(match.group(1)) if match else None
+    return ticket_number(match.group(1)) if match else None
 
 
 async def _replied_ticket(message: Message, uow: HandlerUnitOfWork) -> int | None:
@@ -281,7 +287,7 @@ async def _replied_ticket(message: Message, uow: HandlerUnitOfWork) -> int | Non
     if reply.from_user is not None and reply.from_user.is_bot:
         # A notice not linked (yet, or from before links): the one ticket it names, if one.
         named = set(NUMBER.findall(reply.text or reply.caption or ""))
-        return int(named.pop()) if len(named) == 1 else None
+        return ticket_number(named.pop()) if len(named) == 1 else None
     return None
 
 

@@ -15,10 +15,12 @@ from aiogram.utils.i18n import gettext as _
 
 from domain.desk import Desk
 from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
+from domain.text import ticket_number
 from domain.tickets import Actor, Status, Ticket
 from handlers import keyboards_staff as kb
 from handlers import texts
 from handlers.callbacks import TicketCb
+from handlers.fallback import out_of_date
 from handlers.filters import Command, OnLoop, StaffChat
 from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
@@ -227,17 +229,20 @@ async def _bug(message: Message, args: str, ticket: Ticket, agent: Actor, uow: H
 
 async def _link(message: Message, args: str, ticket: Ticket, agent: Actor, uow: HandlerUnitOfWork,
                 desk: Desk, state: FSMContext) -> None:
-    digits = args.lstrip("#")
-    if not digits.isdigit():
+    if not args:
         await message.reply(_("Usage: /link 1017 (the problem ticket's number)"))
         return
+    number = ticket_number(args)
     try:
-        await desk.link_problem(uow, ticket, int(digits), agent)
+        if number is None:
+            raise TicketNotFound(args)
+        await desk.link_problem(uow, ticket, number, agent)
     except TicketNotFound:
-        await message.reply(_("There is no other ticket #{number}.").format(number=digits))
+        await message.reply(_("There is no other ticket #{number}.").format(
+            number=escape(args.lstrip("#")[:24])))
     except NotAllowed:
         await message.reply(_("#{number} is itself an incident of another problem.").format(
-            number=digits))
+            number=number))
 
 
 async def _ban(message: Message, args: str, ticket: Ticket, agent: Actor, uow: HandlerUnitOfWork,
@@ -376,7 +381,7 @@ async def card_button(query: CallbackQuery, callback_data: TicketCb, uow: Handle
                         desk.policy, ticket, desk.policy.staff_language))
         elif action == "setprio":
             if callback_data.value not in {level.key for level in desk.policy.priorities}:
-                await query.answer()
+                await query.answer(out_of_date())
                 return
             await desk.change_priority(uow, ticket, callback_data.value, agent)
             await query.answer(_("Priority changed."))
@@ -390,7 +395,7 @@ async def card_button(query: CallbackQuery, callback_data: TicketCb, uow: Handle
             await desk.move(uow, ticket, MOVES[action], agent)
             await query.answer(texts.status_title(MOVES[action]))
         else:
-            await query.answer()
+            await query.answer(out_of_date())
     except (IllegalTransition, TicketClosed):
         await query.answer(_("Not possible: the ticket is {status}.").format(
             status=texts.status_title(ticket.status)), show_alert=True)

@@ -16,6 +16,7 @@ from domain.calendar import BusinessCalendar
 from domain.clients import Client, Contract, contract_key
 from domain.outgoing import Outgoing
 from domain.reports import StatusChange, TicketFacts, measure
+from domain.text import ticket_number
 from domain.tickets import Actor, Status, Ticket, TicketEvent
 from domain.timers import TimerState, reconcile
 from storage.models import (
@@ -429,9 +430,9 @@ class TicketRepository:
         conditions: list[ColumnElement[bool]] = [func.lower(_TICKETS.c.subject).like(needle),
                       func.lower(_TICKETS.c.customer).like(needle),
                       func.lower(_TICKETS.c.contract_number).like(needle)]
-        digits = text.strip().lstrip("#")
-        if digits.isdigit():
-            conditions.append(_TICKETS.c.number == int(digits))
+        number = ticket_number(text)
+        if number is not None:
+            conditions.append(_TICKETS.c.number == number)
         return await self._select(_SELECT_TICKETS.where(or_(*conditions))
                                   .order_by(_TICKETS.c.number.desc()).limit(limit))
 

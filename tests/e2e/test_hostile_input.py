@@ -1,0 +1,70 @@
+"""Hostile and unlucky input: forged buttons and numbers that are not ours get a calm answer,
+no traceback in the bot's log, and no call Telegram refuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.flows import CLIENT, Opened, bot_says_in_topic, in_topic, opened
+from tests.e2e.hostile import answered, forged_press, refused_calls, tracebacks
+from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
+
+HUGE = "99999999999999999999"
+
+GARBAGE = [
+    "", " ", ":", "::", "\n", "tk", "tk:", "tk:take", "tk:take:", "tk:take:1", "tk:take:1::",
+    "tk:take:1:x:y", "tk:take:abc:", "tk:take:-1:", "tk:take:0:", f"tk:take:{HUGE}:",
+    "tk:take:²:", "tk:take:١٢:", "tk:take:1.5:", "tk:take:1e3:", "tk:take:0x1f:",
+    "tk:take:1_000:", "tk:nope:1:", "tk:setprio:1:nosuch", "tk:rate:1:abc", "tk:rate:1:99",
+    "tk:rate:1:", "tk::1:", "TK:TAKE:1:", "tk:take:1\n", "in:", "in:confirm",
+    "in:confirm::zzz:extra", "in:nope::", "lang:", "lang:xx", "lang:en:extra", "lang:EN",
+    "forget:", "forget:maybe", "forget:1:2", "\x00\x01\x02", "\x7f" * 10, "🔥", "🔥" * 16,
+    "tk:🔥:1:", "tk:take:🔥:", "a" * 64, "9" * 64, "tk:take:" + "9" * 56, "%s%s%n",
+    "{}", "null", "undefined", "None", "true", "'; DROP TABLE tickets;--",
+    "../../etc/passwd", "<b>x</b>", "tk:take:1:" + "x" * 54, "in:new::" + "z" * 56,
+    "lang:" + "ru" * 29,
+]
+
+
+async def test_every_garbage_or_forged_press_is_answered_as_out_of_date(
+        fake_api: FakeBotAPI, desk, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    ticket = await opened(fake_api)
+    card = fake_api.message(STAFF_CHAT_ID, ticket.card_id)
+    private = fake_api.bot_messages(CLIENT)[-1]
+    assert card is not None and len(GARBAGE) >= 60
+    presses = [(forged_press(fake_api, user, message, data), data)
+               for data in GARBAGE
+               for user, message in ((ALICE_ID, card), (CLIENT, private))]
+    answers = {query_id: await answered(fake_api, query_id) for query_id, _ in presses}
+    assert not [answer for answer in answers.values()
+                if "went wrong" in answer.get("text", "")]
+    unknown = {data: answers[query_id].get("text") for query_id, data in presses
+               if not data.startswith(("tk:", "in:", "lang:"))}
+    assert set(unknown.values()) <= {"This button is out of date."}, unknown
+    assert tracebacks(caplog) == []
+    assert refused_calls(fake_api) == [], [c.params for c in fake_api.calls if c.error]
+
+
+@pytest.mark.parametrize("typed", [HUGE, "²", "١٢", "0", "-3", "1e3", "#" + HUGE, "12abc"])
+async def test_a_number_that_is_not_ours_is_no_such_request(
+        fake_api: FakeBotAPI, desk, caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
+        typed: str) -> None:
+    ticket: Opened = await opened(fake_api)
+    fake_api.user_sends(CLIENT, f"/ticket {typed}")
+    await fake_api.wait_for_bot_message(CLIENT, contains="You have no request #")
+    in_topic(fake_api, ticket, f"/link {typed}")
+    await bot_says_in_topic(fake_api, ticket, "There is no other ticket #")
+    in_topic(fake_api, ticket, f"/find {typed}")
+    await bot_says_in_topic(fake_api, ticket,
+                            "Nothing found." if len(typed) > 1 else "Usage: /find")
+    fake_api.user_sends(CLIENT, f"#{typed.lstrip('#')} is it fixed?")
+    await fake_api.wait_for_bot_message(STAFF_CHAT_ID, contains="is it fixed?",
+                                        thread_id=ticket.thread)
+    card = fake_api.message(STAFF_CHAT_ID, ticket.card_id)
+    assert card is not None
+    answer = await answered(fake_api, forged_press(fake_api, ALICE_ID, card,
+                                                    f"tk:take:{typed}:"))
+    assert answer["text"] == "This button is out of date."
+    assert tracebacks(caplog) == []
+    assert refused_calls(fake_api) == [], [c.params for c in fake_api.calls if c.error]
