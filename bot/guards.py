@@ -15,6 +15,7 @@ from bot.middlewares import Handler
 from domain.clients import Client
 from domain.clock import Clock
 from domain.policy import Policy
+from domain.text import one_line
 
 STAFF_STATUSES = frozenset({"creator", "administrator", "member", "restricted"})
 
@@ -101,7 +102,8 @@ class StaffGuard(BaseMiddleware):
             await event.answer(_("Only the support staff can use these buttons."),
                                show_alert=True)
             return None
-        await data["uow"].agents.seen(user.id, user.full_name, user.username, self.clock.now())
+        await data["uow"].agents.seen(user.id, one_line(user.full_name), user.username,
+                                       self.clock.now())
         return await handler(event, data)
 
     async def _is_member(self, bot: Bot, chat_id: int, user_id: int) -> bool:

@@ -19,6 +19,7 @@ from bot.i18n import DeskI18n, pick_language
 from bot.outbox import OutboxSender
 from domain.clock import Clock
 from domain.policy import Policy
+from domain.text import one_line
 from storage.fsm import within_update
 from storage.transient import is_transient, retry_transient
 from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
@@ -161,7 +162,7 @@ class PeopleMiddleware(BaseMiddleware):
         elif chat is not None and chat.type == "private" and user is not None:
             uow = data["uow"]
             client = await uow.clients.ensure(
-                user.id, user.full_name, user.username,
+                user.id, one_line(user.full_name), user.username,
                 pick_language(user.language_code, self.policy.default_language),
                 self.clock.now())
             data["client"] = client

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from domain.clients import contract_key
+from domain.text import has_visible_text, one_line
 
 REQUIRED_COLUMNS = ("number", "customer", "sla_level")
 OPTIONAL_COLUMNS = ("valid_until", "special_requests", "license_key")
@@ -160,10 +161,10 @@ def _row(line: int, cells: list[str], columns: dict[str, int], width: int,
     if any(cells[width:]):
         found.append(f"{len(cells)} cells but the header has {width} "
                      f"(a value containing the delimiter must be in quotes)")
-    number, customer = cell("number"), cell("customer")
+    number, customer = cell("number"), one_line(cell("customer"))
     if not number:
         found.append("empty number")
-    if not customer:
+    if not has_visible_text(customer):
         found.append("empty customer")
     level = levels.get(cell("sla_level").casefold())
     if level is None:

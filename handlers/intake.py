@@ -20,6 +20,7 @@ from domain.clients import Client, contract_example
 from domain.desk import Desk, Draft, matching_faq
 from domain.errors import ExpiredContract, UnknownContract
 from domain.policy import Policy
+from domain.text import has_visible_text, one_line
 from handlers import keyboards_client as kb
 from handlers.callbacks import IntakeCb
 from handlers.filters import Command, OnLoop, PrivateChat
@@ -386,8 +387,8 @@ async def priority_chosen(query: CallbackQuery, callback_data: IntakeCb, state: 
 async def subject_given(message: Message, state: FSMContext, client: Client,
                         policy: Policy) -> None:
     """The subject: one line, not too long."""
-    subject = " ".join((message.text or "").split())
-    if not subject or subject.startswith("/"):
+    subject = one_line(message.text or "")
+    if not has_visible_text(subject) or subject.startswith("/"):
         await message.answer(_("Please write the subject as text."))
         return
     if "\n" in (message.text or "").strip() or len(subject) > policy.subject_max_length:

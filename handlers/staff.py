@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from domain.desk import Desk
 from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
-from domain.text import ticket_number
+from domain.text import one_line, ticket_number
 from domain.tickets import Actor, Status, Ticket
 from handlers import keyboards_staff as kb
 from handlers import texts
@@ -50,7 +50,7 @@ def agent_of(event: Message | CallbackQuery) -> Actor:
     user = event.from_user
     if user is None:
         return Actor("agent", None, "?")
-    return Actor("agent", user.id, user.full_name)
+    return Actor("agent", user.id, one_line(user.full_name))
 
 
 async def ticket_here(message: Message, uow: HandlerUnitOfWork) -> Ticket | None:
@@ -132,14 +132,15 @@ async def _assign(message: Message, args: str, ticket: Ticket, agent: Actor,
 async def _named_agent(message: Message, args: str, uow: HandlerUnitOfWork) -> Actor | None:
     for entity in message.entities or ():
         if entity.type == "text_mention" and entity.user is not None:
-            return Actor("agent", entity.user.id, entity.user.full_name)
+            return Actor("agent", entity.user.id, one_line(entity.user.full_name))
     if args.startswith("@"):
         found = await uow.agents.by_username(args.split(maxsplit=1)[0])
         return None if found is None else Actor("agent", found[0], found[1])
     reply = message.reply_to_message
     if reply is not None and reply.from_user is not None and not reply.from_user.is_bot and (
             reply.forum_topic_created is None):
-        return Actor("agent", reply.from_user.id, reply.from_user.full_name)
+        return Actor("agent", reply.from_user.id,
+                     one_line(reply.from_user.full_name))
     return None
 
 
@@ -355,7 +356,7 @@ async def agent_edit(message: Message, uow: HandlerUnitOfWork, desk: Desk) -> No
     if ticket is not None:
         source = dict(source_of(message))
         if message.from_user is not None:
-            source["agent"] = message.from_user.full_name
+            source["agent"] = one_line(message.from_user.full_name)
         await desk.agent_edited(uow, ticket, source)
 
 

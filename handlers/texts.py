@@ -12,6 +12,7 @@ from aiogram.utils.i18n import ngettext
 from domain.clients import Client
 from domain.desk import STILL_A_PROBLEM
 from domain.policy import Policy, calendars_zone
+from domain.text import isolated
 from domain.tickets import Status, Ticket, TicketEvent
 from handlers.times import shown
 
@@ -65,8 +66,8 @@ def topic_name(policy: Policy, ticket: Ticket, client_name: str) -> str:
         mark = "☑️"
     else:
         mark = policy.priority(ticket.priority).emoji
-    who = ticket.customer or client_name
-    name = f"{mark} #{ticket.number} · {who} · {ticket.subject}"
+    who = isolated(ticket.customer or client_name)
+    name = f"{mark} #{ticket.number} · {who} · {isolated(ticket.subject)}"
     return name if len(name) <= TOPIC_NAME_LIMIT else name[: TOPIC_NAME_LIMIT - 1] + "…"
 
 
@@ -75,10 +76,10 @@ def card(policy: Policy, ticket: Ticket, client: Client, lang: str, now: datetim
     tz = policy.staff_timezone
     level = policy.sla_level(ticket.sla_level)
     priority = policy.priority(ticket.priority)
-    client_line = escape(client.name) + (f" (@{escape(client.username)})"
+    client_line = escape(isolated(client.name)) + (f" (@{escape(client.username)})"
                                          if client.username else "")
     lines = [
-        f"{priority.emoji} <b>#{ticket.number}</b> · {escape(ticket.subject)}",
+        f"{priority.emoji} <b>#{ticket.number}</b> · {escape(isolated(ticket.subject))}",
         "",
         _("Client: {who}").format(who=client_line),
         _("Contract: {number} · {customer}").format(
@@ -320,24 +321,25 @@ def topic_notice(template: str, ticket: Ticket, client: Client, data: dict[str, 
 def general_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
                    data: dict[str, object], names: Mapping[int, str] | None = None) -> str:
     """A notice in the staff group's General topic (`names`: the supervisors' names)."""
-    who = escape(ticket.customer or client.name)
+    who = escape(isolated(ticket.customer or client.name))
+    subject = escape(isolated(ticket.subject))
     mention = "\n" + mention_supervisors(policy, names) if policy.supervisors else ""
     if template == "special_request":
         return "⚡ " + _("Special request #{number} from {who}: {subject}").format(
-            number=ticket.number, who=who, subject=escape(ticket.subject)) + mention
+            number=ticket.number, who=who, subject=subject) + mention
     if template == "sla_breach":
         return "🔥 " + _("SLA breached: the {which} of #{number} ({who}: {subject}) is "
                          "overdue.").format(which=_which(data.get("which")),
                                             number=ticket.number, who=who,
-                                            subject=escape(ticket.subject)) + mention
+                                            subject=subject) + mention
     if template == "ask_supervisor":
         return "📣 " + _("The client of #{number} ({who}: {subject}) asks for a "
                         "supervisor.").format(number=ticket.number, who=who,
-                                              subject=escape(ticket.subject)) + mention
+                                              subject=subject) + mention
     if template == "unassigned":
         return "🙋 " + _("#{number} ({who}: {subject}) has had no assignee for too "
                          "long.").format(number=ticket.number, who=who,
-                                         subject=escape(ticket.subject)) + mention
+                                         subject=subject) + mention
     return escape(str(data.get("text", template)))
 
 
@@ -371,21 +373,21 @@ def client_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
         agent = str(data.get("agent") or "")
         if agent and policy.show_agent_name:
             return "👤 " + _("{agent} is on your request #{number} ({subject}).").format(
-                agent=escape(agent), number=number, subject=escape(ticket.subject))
+                agent=escape(agent), number=number, subject=escape(isolated(ticket.subject)))
         return "👤 " + _("A support agent is on your request #{number} ({subject}).").format(
-            number=number, subject=escape(ticket.subject))
+            number=number, subject=escape(isolated(ticket.subject)))
     if template == "waiting_client":
         return "💬 " + _("We need your answer to go on with request #{number} ({subject}). "
                         "Please reply in this chat.").format(number=number,
-                                                            subject=escape(ticket.subject))
+                                                            subject=escape(isolated(ticket.subject)))
     if template == "supervisor_offer":
         return "⏰ " + _("Request #{number} ({subject}) is taking longer than we planned. If "
                         "it cannot wait, you can ask a supervisor to look at it.").format(
-            number=number, subject=escape(ticket.subject))
+            number=number, subject=escape(isolated(ticket.subject)))
     if template == "resolved":
         return "☑️ " + _("We have solved request #{number} ({subject}). Does everything work "
                         "now?").format(
-            number=number, subject=escape(ticket.subject))
+            number=number, subject=escape(isolated(ticket.subject)))
     if template == "closed":
         lines = [("✅ " + _("Request #{number} is closed: there was no answer for a while.")
                   if data.get("auto") else
@@ -414,7 +416,7 @@ def client_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
     if template == "problem_solved":
         return "🧩 " + _("Good news about request #{number} ({subject}): the cause was found "
                         "and fixed. Please check, and write here if it still happens.").format(
-            number=number, subject=escape(ticket.subject))
+            number=number, subject=escape(isolated(ticket.subject)))
     if template == "autoclose_reminder":
         days = max(1, policy.auto_close_after.days)
         return "⏳ " + ngettext(
@@ -422,7 +424,7 @@ def client_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
             "will be closed in {days} day.",
             "We are waiting for your answer on request #{number} ({subject}). Without one it "
             "will be closed in {days} days.", days).format(
-            number=number, subject=escape(ticket.subject), days=days)
+            number=number, subject=escape(isolated(ticket.subject)), days=days)
     return escape(str(data.get("text", template)))
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.flows import CLIENT, Opened, bot_says_in_topic, in_topic, opened
+from tests.e2e.flows import (
+    CLIENT,
+    Opened,
+    bot_says_in_topic,
+    card_of,
+    in_topic,
+    open_ticket,
+    opened,
+)
+from tests.e2e.harness import press
 from tests.e2e.hostile import answered, forged_press, refused_calls, tracebacks
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
@@ -68,3 +77,42 @@ async def test_a_number_that_is_not_ours_is_no_such_request(
     assert answer["text"] == "This button is out of date."
     assert tracebacks(caplog) == []
     assert refused_calls(fake_api) == [], [c.params for c in fake_api.calls if c.error]
+
+
+OVERRIDES = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u200e\u200f\u061c"
+
+
+async def test_bidi_controls_in_a_name_or_subject_do_not_flip_the_desk_s_text(
+        fake_api: FakeBotAPI, desk, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    fake_api.add_user(CLIENT, "Eve\u202e lived", username="eve", language_code="en")
+    number, thread = await open_ticket(fake_api, CLIENT, subject="\u202eLogin \u2066fails")
+    topic = fake_api.topic(STAFF_CHAT_ID, thread)
+    assert topic["name"] == f"🟠 #{number} · ACME · Login fails"
+    card = (await card_of(fake_api, thread))["text"]
+    assert "Client: Eve lived (@eve)" in card
+    assert f"#{number} · Login fails" in card
+    assert not set(card) & set(OVERRIDES)
+    hebrew = "שגיאה בכניסה"
+    number, thread = await open_ticket(fake_api, CLIENT, subject=hebrew + "\u202c")
+    topic = fake_api.topic(STAFF_CHAT_ID, thread)
+    assert topic["name"] == f"🟠 #{number} · ACME · \u2068{hebrew}\u2069"
+    assert tracebacks(caplog) == []
+
+
+@pytest.mark.parametrize("subject", ["\u200b\u200c\u200d", "\u3164\u3164", "\u115f \u1160",
+                                     "\uffa0", "\u202e\u2066\u200f", " \u2060 \ufeff "])
+async def test_a_subject_that_shows_nothing_is_asked_again(
+        fake_api: FakeBotAPI, desk, subject: str) -> None:  # type: ignore[no-untyped-def]
+    fake_api.add_user(CLIENT, "Carol", username="carol", language_code="en")
+    fake_api.user_sends(CLIENT, "/new")
+    await fake_api.wait_for_bot_message(CLIENT, contains="contract")
+    fake_api.user_sends(CLIENT, "C-100")
+    press(fake_api, CLIENT, await fake_api.wait_for_bot_message(CLIENT, contains="What kind"),
+          "Failure")
+    press(fake_api, CLIENT, await fake_api.wait_for_bot_message(CLIENT, contains="How urgent"),
+          "High")
+    await fake_api.wait_for_bot_message(CLIENT, contains="subject")
+    fake_api.user_sends(CLIENT, subject)
+    await fake_api.wait_for_bot_message(CLIENT, contains="Please write the subject as text.")
+    fake_api.user_sends(CLIENT, "Login fails")
+    await fake_api.wait_for_bot_message(CLIENT, contains="Describe the problem")
