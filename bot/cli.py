@@ -21,7 +21,7 @@ from bot.settings import (
 )
 from domain.clients import Contract
 from domain.clock import SystemClock
-from domain.contracts import ContractFileInvalid, parse_contracts
+from domain.contracts import ContractFileInvalid, parse_contracts, spreadsheet_cell
 from storage.engine import make_engine, make_sessionmaker, schema_is_current, upgrade
 from storage.uow import UnitOfWorkFactory
 
@@ -144,10 +144,11 @@ async def _contracts(args: argparse.Namespace) -> int:
         if args.contracts_command == "list":
             async with uow_factory() as uow:
                 for contract in await uow.contracts.all():
-                    print("\t".join((contract.number, contract.customer, contract.sla_level,
-                                     str(contract.valid_until or ""),
-                                     "special" if contract.special_requests else "",
-                                     contract.license_key or "")))
+                    print("\t".join(spreadsheet_cell(cell) for cell in (
+                        contract.number, contract.customer, contract.sla_level,
+                        str(contract.valid_until or ""),
+                        "special" if contract.special_requests else "",
+                        contract.license_key or "")))
             return 0
         return await _import(args.file, [level.key for level in policy.sla_levels],
                              uow_factory)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.settings import load_config_path, load_policy
 from domain.clock import SystemClock
+from domain.contracts import spreadsheet_cell
 from domain.policy import Policy
 from domain.privacy import Erasure, refreshed_cards
 from domain.reports import BadPeriod, Figures, Report, compile_report, parse_period
@@ -139,7 +140,9 @@ def write_csv(report: Report, rows: list[dict[str, Any]], out: TextIO) -> None:
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+        writer.writerow({key: "" if value is None else
+                         spreadsheet_cell(value) if isinstance(value, str) else value
+                         for key, value in row.items()})
 
 
 def write_json(report: Report, rows: list[dict[str, Any]], out: TextIO) -> None:

@@ -1,13 +1,19 @@
 """The contract registry file the operator imports: a CSV of contracts, checked row by row.
 
-The file comes from a spreadsheet, often a Russian Excel: UTF-8 with or without BOM or
-Windows-1251, `,` or `;` between cells, dates as YYYY-MM-DD or DD.MM.YYYY. Every problem in the
-file is collected and reported with its physical line number, so the operator fixes them all in
-one go; a file with any problem imports nothing.
+The file comes from a spreadsheet, often a Russian Excel: UTF-8 with or without BOM,
+UTF-16 with its BOM (Excel's "Unicode text") or Windows-1251, `,` or `;` between cells, dates as
+YYYY-MM-DD or DD.MM.YYYY. Every problem in the file is collected and reported with its physical
+line number, so the operator fixes them all in one go; a file with any problem imports nothing.
+
+A cell that a spreadsheet would run as a formula (it begins with `=`, `+`, `-` or `@`, after
+any leading whitespace: OWASP's CSV injection) is a problem of its row: such a value would go
+back into a spreadsheet with `frontdesk contracts list`. Every file the desk writes
+neutralizes such cells (`spreadsheet_cell`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -23,6 +29,7 @@ OPTIONAL_COLUMNS = ("valid_until", "special_requests", "license_key")
 
 _TRUE = frozenset({"yes", "true", "1", "да", "y", "д"})
 _FALSE = frozenset({"no", "false", "0", "нет", "n", "н", ""})
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _RU_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
@@ -82,9 +89,40 @@ def parse_contracts(data: bytes, sla_levels: Collection[str]) -> list[ContractRo
     return contracts
 
 
+def spreadsheet_cell(value: str) -> str:
+    """A text cell of a file the desk writes, never run as a formula by a spreadsheet: one
+    that begins like a formula gets a leading apostrophe (OWASP's advice)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _formula(cell: str) -> bool:
+    """Whether a spreadsheet would run this (already trimmed) cell as a formula; a lone
+    dash is the usual "nothing" of a spreadsheet, not a formula."""
+    return cell.startswith(FORMULA_STARTS) and cell != "-"
+
+
+_UNICODE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
 def _decode(data: bytes) -> str:
-    # Excel saves "CSV UTF-8" with a BOM and plain "CSV" in the Windows code page (1251 for
-    # Russian); cp1251 decodes almost any bytes, so it only gets a chance after UTF-8 fails.
+    # Excel saves "CSV UTF-8" with a BOM, "Unicode text" as UTF-16 with a BOM, and plain
+    # "CSV" in the Windows code page (1251 for Russian); cp1251 decodes almost any bytes, so
+    # it only gets a chance after UTF-8 fails.
+    for bom, encoding in _UNICODE_BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                raise ContractFileInvalid([RowProblem(
+                    1, f"the file starts as {encoding.upper()} (its byte-order mark) but is "
+                       f"not valid {encoding.upper()} text")]) from None
+    if b"\x00" in data[:200]:
+        raise ContractFileInvalid([RowProblem(
+            1, "the file looks like UTF-16 or UTF-32 without a byte-order mark; save it as "
+               "CSV UTF-8")])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -158,6 +196,11 @@ def _row(line: int, cells: list[str], columns: dict[str, int], width: int,
     def cell(name: str) -> str:
         return _cell(cells, columns, name)
 
+    formulas = [name for name, index in columns.items()
+                if index < len(cells) and _formula(cells[index])]
+    if formulas:
+        found.append(f"{', '.join(formulas)} begins with {cells[columns[formulas[0]]][0]!r}: "
+                     f"a spreadsheet formula is not imported (CSV injection); remove it")
     if any(cells[width:]):
         found.append(f"{len(cells)} cells but the header has {width} "
                      f"(a value containing the delimiter must be in quotes)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,33 @@ def test_a_file_with_one_bad_row_imports_nothing_and_names_the_row(tmp_path: Pat
     assert "Traceback" not in result.stderr
     listed = run("contracts", "list", env=env)
     assert listed.stdout.strip() == ""
+
+
+def test_formula_rows_are_refused_and_a_listed_formula_is_neutralized(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'desk.sqlite3'}"}
+    csv = tmp_path / "contracts.csv"
+    csv.write_text("number,customer,sla_level\nC-1,ACME,standard\n"
+                   "C-2,=cmd|' /C calc'!A0,standard\nC-3,@SUM(A1),basic\n", encoding="utf-8")
+    refused = run("contracts", "import", str(csv), env=env)
+    assert refused.returncode == 1
+    assert "line 3: customer begins with '='" in refused.stderr
+    assert "line 4: customer begins with '@'" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    # a registry imported before formulas were refused: listed, they are text
+    with sqlite3.connect(tmp_path / "desk.sqlite3") as db:
+        db.execute("INSERT INTO contracts (number, customer, sla_level, special_requests, "
+                   "imported_at) VALUES ('-C-9', '=HYPERLINK(\"x\")', 'standard', 0, "
+                   "'2026-01-01 00:00:00')")
+    listed = run("contracts", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "'-C-9\t'=HYPERLINK(\"x\")\tstandard" in listed.stdout
+
+
+def test_a_utf16_file_as_excel_saves_unicode_text_is_imported(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'desk.sqlite3'}"}
+    csv = tmp_path / "contracts.csv"
+    csv.write_bytes("number;customer;sla_level\r\nC-1;ООО Ромашка;standard\r\n"
+                    .encode("utf-16"))
+    imported = run("contracts", "import", str(csv), env=env)
+    assert imported.returncode == 0, imported.stderr
+    assert "C-1\tООО Ромашка\tstandard" in run("contracts", "list", env=env).stdout

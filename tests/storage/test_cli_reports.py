@@ -196,3 +196,15 @@ def test_forget_by_ticket_asks_first_and_a_script_must_say_yes(
 def test_forget_an_unknown_client(desk_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _out, err = run(capsys, "client", "forget", "999", "--yes")
     assert code == 1 and "no client has the Telegram id 999" in err
+
+
+def test_report_csv_cells_never_start_a_formula() -> None:
+    from bot.cli_reports import COLUMNS, write_csv
+
+    out = io.StringIO()
+    row = dict.fromkeys(COLUMNS, 0) | {"slice": "agent", "key": "-5",
+                                       "label": "=HYPERLINK(\"http://x\")", "csat": 4.5}
+    write_csv(None, [row], out)  # type: ignore[arg-type]  # the rows are what it writes
+    (written,) = csv.DictReader(io.StringIO(out.getvalue()))
+    assert (written["key"], written["label"]) == ("'-5", "'=HYPERLINK(\"http://x\")")
+    assert (written["opened"], written["csat"]) == ("0", "4.5")

@@ -6,7 +6,13 @@ from datetime import date
 
 import pytest
 
-from domain.contracts import ContractFileInvalid, ContractRow, RowProblem, parse_contracts
+from domain.contracts import (
+    ContractFileInvalid,
+    ContractRow,
+    RowProblem,
+    parse_contracts,
+    spreadsheet_cell,
+)
 
 LEVELS = ("premium", "standard", "basic")
 
@@ -159,3 +165,47 @@ def test_empty_file_is_refused() -> None:
 
 def test_header_only_file_has_no_contracts() -> None:
     assert parse_contracts(b"number,customer,sla_level\n", LEVELS) == []
+
+
+def test_formula_cells_are_refused_with_their_lines() -> None:
+    data = (b"number,customer,sla_level,license_key\n"
+            b"C-1,ACME,standard,\n"
+            b"C-2,=cmd|' /C calc'!A0,standard,\n"
+            b"C-3,@SUM(1+1),standard,\n"
+            b"C-4,\"  +1+2\",standard,\n"
+            b"C-5,Initech,standard,-2+3\n"
+            b"C-6,\"\t=HYPERLINK(\"\"x\"\")\",standard,\n"
+            b"C-7,Umbrella,standard,-\n"
+            b"-8,Hooli,standard,\n")
+
+    problems = problems_of(data)
+
+    assert [problem.line for problem in problems] == [3, 4, 5, 6, 7, 9]
+    assert "customer begins with '='" in problems[0].reason
+    assert "license_key begins with '-'" in problems[3].reason
+    assert "number begins with '-'" in problems[5].reason
+
+
+def test_spreadsheet_cells_the_desk_writes_never_start_a_formula() -> None:
+    assert [spreadsheet_cell(cell) for cell in ("=1+1", "+7", "-3", "@x", "\t=1", "ACME", "")
+            ] == ["'=1+1", "'+7", "'-3", "'@x", "'\t=1", "ACME", ""]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_a_unicode_file_with_its_bom_is_read(encoding: str) -> None:
+    text = "number\tcustomer\tsla_level\nC-1;ООО Ромашка;standard\n".replace("\t", ";")
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+
+    rows = parse_contracts(data, LEVELS)
+
+    assert [(row.number, row.customer) for row in rows] == [("C-1", "ООО Ромашка")]
+
+
+def test_utf16_without_a_bom_is_refused_naming_the_encoding() -> None:
+    data = "number,customer,sla_level\nC-1,ACME,standard\n".encode("utf-16-le")
+
+    (problem,) = problems_of(data)
+
+    assert problem.line == 1 and "UTF-16" in problem.reason
