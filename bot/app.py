@@ -102,6 +102,27 @@ async def prepare_database(engine: AsyncEngine, url: str, policy: Policy | None 
     raise ConfigError("the database schema is out of date: run `frontdesk db upgrade` first")
 
 
+async def check_contract_levels(uow_factory: UnitOfWorkFactory, policy: Policy) -> None:
+    """Refuse to start when imported contracts name an SLA level the policy no longer has:
+    their clients would meet an error at their first request (ConfigError, one line)."""
+    async with uow_factory() as uow:
+        contracts = await uow.contracts.all()
+    known = {level.key for level in policy.sla_levels}
+    orphans: dict[str, list[str]] = {}
+    for contract in contracts:
+        if contract.sla_level not in known:
+            orphans.setdefault(contract.sla_level, []).append(contract.number)
+    if not orphans:
+        return
+    named = "; ".join(
+        f"SLA level {level!r} is used by contract{'s' if len(numbers) > 1 else ''} "
+        f"{', '.join(numbers[:5])}{f' and {len(numbers) - 5} more' if len(numbers) > 5 else ''}"
+        for level, numbers in sorted(orphans.items()))
+    raise ConfigError(f"{named} but the policy does not define it: add it back to the policy "
+                      f"file, or import those contracts again with a level it has "
+                      f"(`frontdesk contracts list` shows them)")
+
+
 def make_fsm_storage(settings: Settings, uow_factory: UnitOfWorkFactory) -> BaseStorage:
     """The conversation state: Redis when REDIS_URL is set, else the database."""
     if settings.redis_url:
@@ -132,6 +153,7 @@ async def build_app(settings: Settings, policy: Policy, clock: Clock | None = No
         uow_factory = UnitOfWorkFactory(
             make_sessionmaker(engine), calendars_of(policy),
             report_sessions=None if report_engine is None else make_sessionmaker(report_engine))
+        await check_contract_levels(uow_factory, policy)
         i18n = make_i18n(policy.default_language)
         bot = make_bot(settings)
         sender_bot = make_bot(settings)

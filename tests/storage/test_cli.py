@@ -125,3 +125,20 @@ def test_a_utf16_file_as_excel_saves_unicode_text_is_imported(tmp_path: Path) ->
     imported = run("contracts", "import", str(csv), env=env)
     assert imported.returncode == 0, imported.stderr
     assert "C-1\tООО Ромашка\tstandard" in run("contracts", "list", env=env).stdout
+
+
+def test_a_policy_without_a_level_contracts_use_refuses_to_start(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'desk.sqlite3'}"}
+    csv = tmp_path / "contracts.csv"
+    csv.write_text("number,customer,sla_level\nC-1,ACME,standard\nC-2,Globex,premium\n"
+                   "C-3,Initech,standard\n", encoding="utf-8")
+    assert run("contracts", "import", str(csv), env=env, cwd=tmp_path).returncode == 0
+    example = (ROOT / "frontdesk.example.toml").read_text(encoding="utf-8")
+    start, end = example.index("[sla.levels.standard]"), example.index("# The lowest level")
+    (tmp_path / "frontdesk.toml").write_text(example[:start] + example[end:], encoding="utf-8")
+    result = run("run", env={**env, "BOT_TOKEN": "123456:" + "A" * 35, "STAFF_CHAT_ID": "-1001",
+                             "TELEGRAM_API_URL": "http://127.0.0.1:9"}, cwd=tmp_path)
+    assert result.returncode == 2
+    said = [line for line in result.stderr.splitlines() if line.startswith("frontdesk:")]
+    assert len(said) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "SLA level 'standard' is used by contracts C-1, C-3" in said[0]
