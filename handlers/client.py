@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from contextlib import suppress
 from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -23,7 +21,7 @@ from domain.tickets import Ticket
 from domain.zones import zone_from_text
 from handlers import keyboards_client as kb
 from handlers.callbacks import LangCb, TicketCb
-from handlers.fallback import out_of_date
+from handlers.fallback import out_of_date, unless_stale
 from handlers.filters import Command, CommandStart, OnLoop, PrivateChat
 from handlers.intake import greet
 from handlers.ports import HandlerUnitOfWork
@@ -104,8 +102,8 @@ async def lang_chosen(query: CallbackQuery, callback_data: LangCb, client: Clien
     await uow.clients.set_language(client.id, callback_data.code)
     await query.answer("✅")
     if isinstance(query.message, Message):
-        await query.message.edit_text(
-            "English ✅" if callback_data.code == "en" else "Русский ✅")
+        await unless_stale(query.message.edit_text(
+            "English ✅" if callback_data.code == "en" else "Русский ✅"))
 
 
 @router.message(Command("my"))
@@ -234,7 +232,8 @@ async def ticket_picked(query: CallbackQuery, callback_data: TicketCb, state: FS
     await state.update_data(pending=[], pending_text="")
     await query.answer()
     if isinstance(query.message, Message):  # the question shows the outcome, without buttons
-        await query.message.edit_text(_outcome(callback_data.number, ticket.number, closed))
+        await unless_stale(query.message.edit_text(
+            _outcome(callback_data.number, ticket.number, closed)))
 
 
 def _outcome(asked: int, number: int, was_closed: bool) -> str:
@@ -334,9 +333,8 @@ async def answered(prompt: Message, answer: str, markup: InlineKeyboardMarkup | 
                    ) -> None:
     """A prompt answered by a button shows the answer under its text, without its buttons
     (or with the ones that make sense next)."""
-    with suppress(TelegramBadRequest):  # a second press of the same button
-        await prompt.edit_text((prompt.html_text or "") + "\n\n" + "<b>" + answer + "</b>",
-                               reply_markup=markup)
+    await unless_stale(prompt.edit_text(  # a second press, a deleted prompt: normal
+        (prompt.html_text or "") + "\n\n" + "<b>" + answer + "</b>", reply_markup=markup))
 
 
 def stars(score: int) -> str:
@@ -376,9 +374,8 @@ async def rating_comment(message: Message, state: FSMContext, client: Client, de
     if await _announce_rating(state, client, desk, uow, message.text):
         await message.answer(_("Thank you, we will take it into account."))
     if question and message.bot is not None:
-        with suppress(TelegramBadRequest):
-            await message.bot.edit_message_reply_markup(chat_id=message.chat.id,
-                                                        message_id=int(question))
+        await unless_stale(message.bot.edit_message_reply_markup(chat_id=message.chat.id,
+                                                                 message_id=int(question)))
 
 
 @router.message(StateFilter(RatingComment.waiting), Command("cancel"))
@@ -399,8 +396,7 @@ async def skip_comment(query: CallbackQuery, state: FSMContext, client: Client, 
         if announced:
             await answered(query.message, _("No comment."))
         else:
-            with suppress(TelegramBadRequest):
-                await query.message.edit_reply_markup(reply_markup=None)
+            await unless_stale(query.message.edit_reply_markup(reply_markup=None))
 
 
 async def _announce_rating(state: FSMContext, client: Client, desk: Desk,

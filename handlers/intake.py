@@ -23,6 +23,7 @@ from domain.policy import Policy
 from domain.text import has_visible_text, one_line
 from handlers import keyboards_client as kb
 from handlers.callbacks import IntakeCb
+from handlers.fallback import unless_stale
 from handlers.filters import Command, OnLoop, PrivateChat
 from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
@@ -539,7 +540,7 @@ async def confirm(query: CallbackQuery, callback_data: IntakeCb, state: FSMConte
     await desk.register(uow, client, draft)
     await state.clear()
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await unless_stale(query.message.edit_reply_markup(reply_markup=None))
 
 
 @router.callback_query(IntakeCb.filter())

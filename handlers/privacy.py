@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from domain.clients import Client
 from domain.desk import Desk
 from domain.privacy import refreshed_cards, staff_notice
+from handlers.fallback import unless_stale
 from handlers.filters import Command, PrivateChat
 from handlers.ports import HandlerUnitOfWork
 from handlers.texts import numbers
@@ -57,7 +58,7 @@ async def answered(query: CallbackQuery, callback_data: ForgetCb, client: Client
     message = query.message if isinstance(query.message, Message) else None
     if not callback_data.erase:
         if message is not None:
-            await message.edit_text(_("Nothing was erased."))
+            await unless_stale(message.edit_text(_("Nothing was erased.")))
         return
     now = desk.clock.now()
     erasure = await uow.privacy.forget(client.id, now)
@@ -67,5 +68,5 @@ async def answered(query: CallbackQuery, callback_data: ForgetCb, client: Client
     for delivery in (*refreshed_cards(erasure), staff_notice(erasure)):
         await uow.outbox.put(delivery, now)
     if message is not None:
-        await message.edit_text(_("Done: your data is erased. If you write again, you will "
-                                  "be a new client to us."))
+        await unless_stale(message.edit_text(_("Done: your data is erased. If you write "
+                                               "again, you will be a new client to us.")))

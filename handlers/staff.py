@@ -20,7 +20,7 @@ from domain.tickets import Actor, Status, Ticket
 from handlers import keyboards_staff as kb
 from handlers import texts
 from handlers.callbacks import TicketCb
-from handlers.fallback import out_of_date
+from handlers.fallback import out_of_date, unless_stale
 from handlers.filters import Command, OnLoop, StaffChat
 from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
@@ -106,6 +106,16 @@ async def ticket_command(message: Message, command: CommandObject, uow: HandlerU
         await message.reply(_("Ticket #{number} is closed.").format(number=ticket.number))
     except NotAllowed:  # /take of a ticket another agent has
         await message.reply(escape(taken_by_other(ticket)))
+
+
+def priority_outcome(desk: Desk, ticket: Ticket, before: str) -> str:
+    """What a priority button did to the ticket (a stale picker may change nothing)."""
+    title = desk.policy.priority(ticket.priority).title.get(desk.policy.staff_language)
+    if ticket.priority == before:
+        return _("#{number} already has priority {priority}.").format(
+            number=ticket.number, priority=title)
+    return _("Priority of #{number} is now {priority}.").format(number=ticket.number,
+                                                                 priority=title)
 
 
 def taken_by_other(ticket: Ticket) -> str:
@@ -384,10 +394,11 @@ async def card_button(query: CallbackQuery, callback_data: TicketCb, uow: Handle
             if callback_data.value not in {level.key for level in desk.policy.priorities}:
                 await query.answer(out_of_date())
                 return
+            before = ticket.priority
             await desk.change_priority(uow, ticket, callback_data.value, agent)
-            await query.answer(_("Priority changed."))
+            await query.answer(priority_outcome(desk, ticket, before))
             if isinstance(query.message, Message):
-                await query.message.delete()
+                await unless_stale(query.message.delete())
         elif action == "decline":
             if isinstance(query.message, Message):
                 await ask_decline_reason(query.message, ticket, state)

@@ -10,9 +10,11 @@ from tests.e2e.flows import (
     Opened,
     bot_says_in_topic,
     card_of,
+    card_shows,
     in_topic,
     open_ticket,
     opened,
+    press_on_card,
 )
 from tests.e2e.harness import press
 from tests.e2e.hostile import answered, forged_press, refused_calls, tracebacks
@@ -116,3 +118,61 @@ async def test_a_subject_that_shows_nothing_is_asked_again(
     await fake_api.wait_for_bot_message(CLIENT, contains="Please write the subject as text.")
     fake_api.user_sends(CLIENT, "Login fails")
     await fake_api.wait_for_bot_message(CLIENT, contains="Describe the problem")
+
+
+def deleted(api: FakeBotAPI, message: dict[str, object]) -> dict[str, object]:
+    """The person deletes a message (in their chat) or an agent does (in the group)."""
+    chat = api.world.chat_state(message["chat"]["id"])  # type: ignore[index]
+    api.world.delete_message(chat, int(message["message_id"]))  # type: ignore[call-overload]
+    return message
+
+
+async def test_a_language_chosen_on_a_deleted_message_sticks(
+        fake_api: FakeBotAPI, desk, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    fake_api.add_user(CLIENT, "Carol", username="carol", language_code="en")
+    fake_api.user_sends(CLIENT, "/lang")
+    choice = deleted(fake_api, await fake_api.wait_for_bot_message(CLIENT, contains="language"))
+    answer = await answered(fake_api, forged_press(fake_api, CLIENT, choice, "lang:ru"))
+    assert answer.get("text") == "✅"
+    fake_api.user_sends(CLIENT, "/help")
+    await fake_api.wait_for_bot_message(CLIENT, contains="/new — новое обращение")
+    assert tracebacks(caplog) == []
+
+
+async def test_stale_priority_presses_say_what_happened_to_the_ticket(
+        fake_api: FakeBotAPI, desk, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    ticket = await opened(fake_api)
+    press_on_card(fake_api, ticket, "Priority")
+    picker = await bot_says_in_topic(fake_api, ticket, "New priority for")
+    first = press(fake_api, ALICE_ID, picker, "Critical")
+    assert (await answered(fake_api, first))["text"] == (
+        f"Priority of #{ticket.number} is now Critical.")
+    await fake_api.wait_for(lambda: fake_api.message(STAFF_CHAT_ID, picker["message_id"])
+                            is None, description="the priority picker to go")
+    again = forged_press(fake_api, ALICE_ID, picker, f"tk:setprio:{ticket.number}:critical")
+    assert (await answered(fake_api, again))["text"] == (
+        f"#{ticket.number} already has priority Critical.")
+    other = forged_press(fake_api, ALICE_ID, picker, f"tk:setprio:{ticket.number}:low")
+    assert (await answered(fake_api, other))["text"] == (
+        f"Priority of #{ticket.number} is now Low.")
+    await card_shows(fake_api, ticket, "Priority: Low")
+    assert tracebacks(caplog) == []
+
+
+async def test_keep_my_data_and_a_rating_on_deleted_messages_are_calm(
+        fake_api: FakeBotAPI, desk, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    ticket = await opened(fake_api)
+    fake_api.user_sends(CLIENT, "/forget")
+    ask = deleted(fake_api, await fake_api.wait_for_bot_message(CLIENT, contains="Erase"))
+    keep = await answered(fake_api, forged_press(fake_api, CLIENT, ask, "forget:0"))
+    assert "went wrong" not in keep.get("text", "")
+    in_topic(fake_api, ticket, "/close")
+    rate = await fake_api.wait_for_bot_message(CLIENT, contains="rate our work")
+    assert (await answered(fake_api, press(fake_api, CLIENT, rate, "5"))).get("text") == (
+        "Thank you for the rating!")
+    await bot_says_in_topic(fake_api, ticket, "rated")
+    deleted(fake_api, rate)
+    again = await answered(fake_api, forged_press(fake_api, CLIENT, rate,
+                                                  f"tk:rate:{ticket.number}:4"))
+    assert again.get("text") == "Thank you for the rating!"
+    assert tracebacks(caplog) == []

@@ -81,7 +81,8 @@ async def test_priority_button_offers_the_levels_and_renames_the_topic(
     picker = await bot_says_in_topic(fake_api, ticket, "New priority for")
     query = press(fake_api, ALICE_ID, picker, "Critical")
 
-    assert (await answer_to(fake_api, query)).get("text") == "Priority changed."
+    assert (await answer_to(fake_api, query)).get("text") == (
+        f"Priority of #{ticket.number} is now Critical.")
     await card_shows(fake_api, ticket, "Priority: Critical")
     topic = await topic_named(fake_api, ticket, "🔴")
     assert topic["name"] == f"🔴 #{ticket.number} · ACME · Login fails"
