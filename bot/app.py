@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands import register_commands
 from bot.delivery import Delivery
-from bot.guards import ClientGuard, StaffGuard
+from bot.guards import ClientGuard, StaffGuard, StaffMembers
 from bot.i18n import DeskI18n, make_i18n
 from bot.metrics import TelegramCalls, serve_metrics
 from bot.middlewares import ErrorMiddleware, PeopleMiddleware, UpdateMiddleware
@@ -195,19 +195,20 @@ def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: Desk
                     storage: BaseStorage) -> Dispatcher:
     """The dispatcher with its routers, middlewares and dependencies."""
     chats = staff_chats(settings, policy)
+    members = StaffMembers()
     # The isolation makes the updates of one person in one chat run one after another, in
     # order, with the state read after the previous one committed (albums, quick messages).
     dispatcher = Dispatcher(storage=storage, events_isolation=SimpleEventIsolation(),
                             disable_fsm=True, desk=Desk(policy, clock), policy=policy,
                             settings=settings, staff_chats=chats,
-                            staff_chat_id=settings.staff_chat_id)
+                            staff_chat_id=settings.staff_chat_id, staff_members=members)
     dispatcher.update.outer_middleware(UpdateMiddleware(uow_factory, sender, clock))
     # The conversation state after the update's transaction is open, so that it is read in
     # that transaction too (one transaction per update, not two).
     dispatcher.update.outer_middleware(dispatcher.fsm)
     people = PeopleMiddleware(i18n, policy, chats, clock)
     client_guard = ClientGuard(policy)
-    staff_guard = StaffGuard(chats, clock)
+    staff_guard = StaffGuard(chats, clock, members)
     for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
         observer.middleware(people)
         observer.middleware(ErrorMiddleware())

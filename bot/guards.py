@@ -79,17 +79,44 @@ async def _tell(event: TelegramObject, text: str) -> None:
         await event.answer(text, show_alert=True)
 
 
-class StaffGuard(BaseMiddleware):
-    """In staff groups: only members act (checked with Telegram, cached), and agents are
-    remembered for names and /assign @username."""
+class StaffMembers:
+    """Who is in the staff groups now, as Telegram says (getChatMember), remembered for a
+    minute; a `chat_member` update about a person replaces what was remembered at once."""
 
-    def __init__(self, staff_chats: frozenset[int], clock: Clock, ttl: float = 300.0,
+    def __init__(self, ttl: float = 60.0,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.staff_chats = staff_chats
-        self.clock = clock
         self.ttl = ttl
         self.monotonic = monotonic
-        self._members: dict[tuple[int, int], tuple[bool, float]] = {}
+        self._known: dict[tuple[int, int], tuple[bool, float]] = {}
+
+    async def is_member(self, bot: Bot, chat_id: int, user_id: int) -> bool:
+        """Whether the person is in the group now (a minute ago at worst)."""
+        cached = self._known.get((chat_id, user_id))
+        now = self.monotonic()
+        if cached is not None and now - cached[1] < self.ttl:
+            return cached[0]
+        member = await bot.get_chat_member(chat_id, user_id)
+        return self.changed(chat_id, user_id, member.status)
+
+    def changed(self, chat_id: int, user_id: int, status: str) -> bool:
+        """Telegram says the person's status in the group is `status` (a `chat_member`
+        update, or an answer to getChatMember); return whether they are on the staff."""
+        verdict = status in STAFF_STATUSES
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[(chat_id, user_id)] = (verdict, self.monotonic())
+        return verdict
+
+
+class StaffGuard(BaseMiddleware):
+    """In staff groups: only current members act — every button, command, reply and edit is
+    checked with Telegram (`StaffMembers`) — and agents are remembered for names and /assign
+    @username."""
+
+    def __init__(self, staff_chats: frozenset[int], clock: Clock, members: StaffMembers) -> None:
+        self.staff_chats = staff_chats
+        self.clock = clock
+        self.members = members
 
     async def __call__(self, handler: Handler, event: TelegramObject,
                        data: dict[str, Any]) -> Any:
@@ -97,22 +124,11 @@ class StaffGuard(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if chat is None or chat.id not in self.staff_chats or user is None or user.is_bot:
             return await handler(event, data)
-        if isinstance(event, CallbackQuery) and not await self._is_member(
-                data["bot"], chat.id, user.id):
-            await event.answer(_("Only the support staff can use these buttons."),
-                               show_alert=True)
+        if not await self.members.is_member(data["bot"], chat.id, user.id):
+            await _tell(event, _("You are no longer on the staff of this desk, so this "
+                                       "was not done."))
             return None
         await data["uow"].agents.seen(user.id, one_line(user.full_name), user.username,
-                                       self.clock.now())
+                                      self.clock.now())
         return await handler(event, data)
 
-    async def _is_member(self, bot: Bot, chat_id: int, user_id: int) -> bool:
-        key = (chat_id, user_id)
-        cached = self._members.get(key)
-        now = self.monotonic()
-        if cached is not None and now - cached[1] < self.ttl:
-            return cached[0]
-        member = await bot.get_chat_member(chat_id, user_id)
-        verdict = member.status in STAFF_STATUSES
-        self._members[key] = (verdict, now)
-        return verdict

@@ -11,15 +11,17 @@ from typing import Any
 
 from aiogram import Bot, filters
 from aiogram.filters import Filter
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, TelegramObject
 from magic_filter import MagicFilter
 
 
 class StaffChat(Filter):
     """The event happens in one of the desk's staff supergroups (`staff_chats` in the data)."""
 
-    async def __call__(self, event: Message | CallbackQuery,
+    async def __call__(self, event: Message | CallbackQuery | ChatMemberUpdated,
                        staff_chats: frozenset[int]) -> bool:
+        if isinstance(event, ChatMemberUpdated):
+            return event.chat.id in staff_chats
         message = event.message if isinstance(event, CallbackQuery) else event
         return message is not None and message.chat.id in staff_chats
 

@@ -16,6 +16,12 @@ from domain.sla import NextDeadline
 from domain.tickets import Ticket
 
 
+class StaffMembership(Protocol):
+    """Who may act in the staff groups, told of changes as Telegram reports them."""
+
+    def changed(self, chat_id: int, user_id: int, status: str) -> bool: ...
+
+
 class MessageLinkView(Protocol):
     """A client message and its staff twin."""
 

@@ -10,7 +10,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, ReactionTypeEmoji
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, ReactionTypeEmoji
 from aiogram.utils.i18n import gettext as _
 
 from domain.desk import Desk
@@ -22,7 +22,7 @@ from handlers import texts
 from handlers.callbacks import TicketCb
 from handlers.fallback import out_of_date, unless_stale
 from handlers.filters import Command, OnLoop, StaffChat
-from handlers.ports import HandlerUnitOfWork
+from handlers.ports import HandlerUnitOfWork, StaffMembership
 from handlers.sources import source_of
 
 KEPT_INTERNAL = "✍"  # the reaction on an internal note (an allowed reaction emoji)
@@ -368,6 +368,14 @@ async def agent_edit(message: Message, uow: HandlerUnitOfWork, desk: Desk) -> No
         if message.from_user is not None:
             source["agent"] = one_line(message.from_user.full_name)
         await desk.agent_edited(uow, ticket, source)
+
+
+@router.chat_member(StaffChat())
+async def membership_changed(event: ChatMemberUpdated, staff_members: StaffMembership) -> None:
+    """Someone joined or left a staff group: whether they may act changes now, not in a
+    minute (the bot asks Telegram for these updates because this handler exists)."""
+    staff_members.changed(event.chat.id, event.new_chat_member.user.id,
+                          event.new_chat_member.status)
 
 
 @router.callback_query(TicketCb.filter())

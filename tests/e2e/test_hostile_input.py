@@ -11,6 +11,7 @@ from tests.e2e.flows import (
     bot_says_in_topic,
     card_of,
     card_shows,
+    card_text,
     in_topic,
     open_ticket,
     opened,
@@ -19,7 +20,7 @@ from tests.e2e.flows import (
 from tests.e2e.harness import press
 from tests.e2e.hostile import answered, forged_press, refused_calls, tracebacks
 from tests.fakes.bot_api import FakeBotAPI
-from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
+from tests.fakes.plugin import ALICE_ID, BOB_ID, STAFF_CHAT_ID
 
 HUGE = "99999999999999999999"
 
@@ -175,4 +176,37 @@ async def test_keep_my_data_and_a_rating_on_deleted_messages_are_calm(
     again = await answered(fake_api, forged_press(fake_api, CLIENT, rate,
                                                   f"tk:rate:{ticket.number}:4"))
     assert again.get("text") == "Thank you for the rating!"
+    assert tracebacks(caplog) == []
+
+
+def leaves_the_staff(api: FakeBotAPI, user_id: int) -> None:
+    """A person is removed from the staff group; Telegram tells the bot (chat_member)."""
+    chat = api.world.chat_state(STAFF_CHAT_ID)
+    old = api.world.status(chat, user_id)
+    api.set_member_status(STAFF_CHAT_ID, user_id, "left")
+    user = api.world.user(user_id)
+    api.world.queue_update("chat_member", {
+        "chat": chat.as_chat(), "from": api.world.user(ALICE_ID), "date": api.world.now(),
+        "old_chat_member": {"status": old, "user": user},
+        "new_chat_member": {"status": "left", "user": user}})
+    api._changed()
+
+
+async def test_an_agent_removed_from_the_staff_can_no_longer_act(
+        fake_api: FakeBotAPI, desk, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    ticket = await opened(fake_api)
+    in_topic(fake_api, ticket, "/history", user=BOB_ID)  # Bob is on the staff: he may
+    await bot_says_in_topic(fake_api, ticket, "History:")
+    leaves_the_staff(fake_api, BOB_ID)
+    card = fake_api.message(STAFF_CHAT_ID, ticket.card_id)
+    assert card is not None
+    take = await answered(fake_api, forged_press(fake_api, BOB_ID, card,
+                                                 f"tk:take:{ticket.number}:"))
+    assert take["text"] == ("You are no longer on the staff of this desk, so this was not "
+                            "done.")
+    assert "Assignee: —" in card_text(fake_api, ticket)
+    press_on_card(fake_api, ticket, "Take")  # Alice still is
+    await card_shows(fake_api, ticket, "Assignee: Alice")
+    polls = fake_api.sent("getUpdates")
+    assert "chat_member" in polls[-1].params["allowed_updates"]
     assert tracebacks(caplog) == []
