@@ -122,7 +122,16 @@ class StaffGuard(BaseMiddleware):
                        data: dict[str, Any]) -> Any:
         chat = data.get("event_chat")
         user: User | None = data.get("event_from_user")
-        if chat is None or chat.id not in self.staff_chats or user is None or user.is_bot:
+        if chat is None or chat.id not in self.staff_chats:
+            return await handler(event, data)
+        if isinstance(event, Message) and event.sender_chat is not None and (
+                (event.text or "").startswith("/")):
+            # an anonymous administrator or a channel: no person to act as (not "Group")
+            await event.reply(_("Commands need a person: they cannot be sent anonymously or "
+                                "on behalf of a channel. Turn off “Remain anonymous” or "
+                                "write as yourself."))
+            return None
+        if user is None or user.is_bot:
             return await handler(event, data)
         if not await self.members.is_member(data["bot"], chat.id, user.id):
             await _tell(event, _("You are no longer on the staff of this desk, so this "

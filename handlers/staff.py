@@ -35,6 +35,8 @@ router.callback_query.filter(StaffChat())
 MOVES = {"wclient": Status.WAITING_CLIENT, "wthird": Status.WAITING_THIRD_PARTY,
          "resolved": Status.RESOLVED, "second": Status.SECOND_LINE, "close": Status.CLOSED,
          "work": Status.IN_PROGRESS, "reopen": Status.REOPENED}
+RELAYABLE = frozenset({"text", "photo", "document", "video", "audio", "voice", "animation",
+                       "sticker", "video_note", "location", "contact", "venue", "poll"})
 TICKET_COMMANDS = ("take", "assign", "priority", "status", "close", "decline", "history",
                    "canned", "queue", "bug", "link", "ban", "unban")
 
@@ -336,9 +338,17 @@ async def kept_internal(message: Message) -> None:
 @router.message()
 async def agent_message(message: Message, uow: HandlerUnitOfWork, desk: Desk) -> None:
     """An agent's message in a ticket's topic reaches the client (unless it is a note)."""
-    if message.from_user is None or message.from_user.is_bot:
-        return
     if message.forum_topic_created or message.forum_topic_closed or message.pinned_message:
+        return
+    if message.sender_chat is not None and message.content_type in RELAYABLE:
+        # Sent as the group (an anonymous administrator) or as a channel: no agent to name
+        # or to make the assignee; the staff are told rather than left to believe it went.
+        if await ticket_here(message, uow) is not None:
+            await message.reply(_("Not delivered to the client: this was sent anonymously or "
+                                  "on behalf of a channel, and the client gets only what a "
+                                  "person on the staff writes. Please send it as yourself."))
+        return
+    if message.from_user is None or message.from_user.is_bot:
         return
     if (message.text or message.caption or "").startswith(desk.policy.note_prefix):
         if await ticket_here(message, uow) is not None:

@@ -210,3 +210,46 @@ async def test_an_agent_removed_from_the_staff_can_no_longer_act(
     polls = fake_api.sent("getUpdates")
     assert "chat_member" in polls[-1].params["allowed_updates"]
     assert tracebacks(caplog) == []
+
+
+ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                   "username": "GroupAnonymousBot"}
+
+
+def posted_anonymously(api: FakeBotAPI, ticket: Opened, text: str,
+                       channel: dict[str, object] | None = None) -> None:
+    """An administrator who 'remains anonymous' (or posts as a channel) writes in the topic."""
+    chat = api.world.chat_state(STAFF_CHAT_ID)
+    sender_chat = channel or chat.as_chat()
+    sender = ANONYMOUS_ADMIN if channel is None else {
+        "id": 136817688, "is_bot": True, "first_name": "Channel", "username": "Channel_Bot"}
+    content: dict[str, object] = {"text": text}
+    if text.startswith("/"):
+        content["entities"] = [{"type": "bot_command", "offset": 0,
+                                "length": len(text.split(maxsplit=1)[0])}]
+    extra: dict[str, object] = {"sender_chat": sender_chat}
+    if channel is None:
+        extra["author_signature"] = "Alice"
+    message = api.world.post(chat, sender, content, thread_id=ticket.thread, extra=extra)
+    api.world.queue_update("message", message)
+    api._changed()
+
+
+async def test_anonymous_or_channel_posts_in_a_topic_are_not_lost_nor_act_as_group(
+        fake_api: FakeBotAPI, desk, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    ticket = await opened(fake_api)
+    posted_anonymously(fake_api, ticket, "We are looking into it")
+    await bot_says_in_topic(fake_api, ticket, "Not delivered to the client")
+    channel = {"id": -1002000000002, "type": "channel", "title": "Desk news"}
+    posted_anonymously(fake_api, ticket, "Hello from the channel", channel=channel)
+    notes = await fake_api.wait_for(
+        lambda: len([m for m in fake_api.bot_messages(STAFF_CHAT_ID, ticket.thread)
+                     if "Not delivered to the client" in m.get("text", "")]) == 2,
+        description="both posts answered")
+    assert notes
+    posted_anonymously(fake_api, ticket, "/take")
+    await bot_says_in_topic(fake_api, ticket, "Commands need a person")
+    assert "Assignee: —" in card_text(fake_api, ticket)
+    assert not [m for m in fake_api.bot_messages(CLIENT) if "looking into" in m.get("text", "")
+                or "from the channel" in m.get("text", "")]
+    assert tracebacks(caplog) == []
