@@ -16,6 +16,9 @@ from domain.clients import Client
 from domain.clock import Clock
 from domain.policy import Policy
 from domain.text import one_line
+from handlers.intake import Intake
+
+DESCRIBING = Intake.description.state
 
 STAFF_STATUSES = frozenset({"creator", "administrator", "member", "restricted"})
 
@@ -28,6 +31,7 @@ class ClientGuard(BaseMiddleware):
         self.monotonic = monotonic
         self._recent: dict[int, deque[float]] = {}
         self._warned: dict[int, float] = {}
+        self._albums: dict[str, bool] = {}  # an album's verdict, given at its first item
 
     async def __call__(self, handler: Handler, event: TelegramObject,
                        data: dict[str, Any]) -> Any:
@@ -42,7 +46,8 @@ class ClientGuard(BaseMiddleware):
             elif isinstance(event, CallbackQuery):
                 await event.answer()
             return None
-        if isinstance(event, Message) and self._flooding(client.id):
+        if (isinstance(event, Message) and data.get("raw_state") != DESCRIBING
+                and self._flooding(client.id, event.media_group_id)):
             if self._notice_due(client.id):
                 await event.answer(_("You are sending messages too fast, so the last ones were "
                                      "not passed on. Please wait a minute and send them "
@@ -50,8 +55,23 @@ class ClientGuard(BaseMiddleware):
             return None
         return await handler(event, data)
 
-    def _flooding(self, client_id: int) -> bool:
-        """Too many messages in the window: refuse them (the client is told once a window)."""
+    def _flooding(self, client_id: int, album: str | None) -> bool:
+        """Too many messages in the window: refuse them (the client is told once a window).
+
+        An album is one message (its items share the verdict of the first), and the
+        description of a new request is not counted: it is one act, kept in the intake and
+        not relayed piece by piece (the intake has its own limit, and says so).
+        """
+        if album is not None and album in self._albums:
+            return self._albums[album]
+        verdict = self._over_limit(client_id)
+        if album is not None:
+            if len(self._albums) > 10_000:
+                self._albums.clear()
+            self._albums[album] = verdict
+        return verdict
+
+    def _over_limit(self, client_id: int) -> bool:
         now = self.monotonic()
         window = self.policy.flood_window.total_seconds()
         recent = self._recent.setdefault(client_id, deque())

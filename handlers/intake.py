@@ -35,6 +35,10 @@ router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())
 
 
+DESCRIPTION_PARTS = 50
+"""Messages a description keeps (an album is one): what a person describes, not a flood."""
+
+
 class Intake(StatesGroup):
     """The steps of the intake."""
 
@@ -327,7 +331,8 @@ async def ask(message: Message, state: FSMContext, policy: Policy, client: Clien
                                       limit).format(limit=limit))
         return
     kept = data.get("kept", [])  # written after a request closed, before this one began
-    await state.update_data(parts=kept, text=data.get("kept_text", ""), kept=[], kept_text="")
+    await state.update_data(parts=kept, text=data.get("kept_text", ""), kept=[], kept_text="",
+                            description_full=False)
     await state.set_state(Intake.description)
     answers = [] if data.get("faq_shown") else matching_faq(policy, data.get("subject", ""))
     lines = []
@@ -413,6 +418,18 @@ async def description_part(message: Message, state: FSMContext) -> None:
     source = source_of(message)
     if message.media_group_id and parts and parts[-1].get("album") == message.media_group_id:
         parts[-1]["ids"].append(message.message_id)
+    elif len(parts) >= DESCRIPTION_PARTS:
+        if not data.get("description_full"):  # said once; never a silent drop
+            await state.update_data(description_full=True)
+            await message.answer(ngettext(
+                "The description is full: it keeps the first {count} message. This one and "
+                "any more were not added; press Done, and send them once the request is "
+                "registered.",
+                "The description is full: it keeps the first {count} messages. This one and "
+                "any more were not added; press Done, and send them once the request is "
+                "registered.", len(parts)).format(count=len(parts)),
+                reply_markup=kb.description_done(data.get("intake", "")))
+        return
     else:
         parts.append(source)
     piece = message.text or message.caption or ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from handlers import intake
 from tests.e2e.flows import (
     CLIENT,
     Opened,
@@ -253,3 +254,51 @@ async def test_anonymous_or_channel_posts_in_a_topic_are_not_lost_nor_act_as_gro
     assert not [m for m in fake_api.bot_messages(CLIENT) if "looking into" in m.get("text", "")
                 or "from the channel" in m.get("text", "")]
     assert tracebacks(caplog) == []
+
+
+async def describing(api: FakeBotAPI, user: int) -> dict[str, object]:
+    """A client's intake up to the description; return the description prompt."""
+    api.add_user(user, "Carol", username="carol", language_code="en")
+    api.user_sends(user, "/new")
+    await api.wait_for_bot_message(user, contains="contract")
+    api.user_sends(user, "C-100")
+    press(api, user, await api.wait_for_bot_message(user, contains="What kind"), "Failure")
+    press(api, user, await api.wait_for_bot_message(user, contains="How urgent"), "High")
+    await api.wait_for_bot_message(user, contains="subject")
+    api.user_sends(user, "Screens go blank")
+    return await api.wait_for_bot_message(user, contains="Describe the problem")
+
+
+async def test_thirty_screenshots_in_three_albums_are_one_description_not_a_flood(
+        fake_api: FakeBotAPI, desk, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    prompt = await describing(fake_api, CLIENT)
+    for album in range(3):
+        fake_api.user_sends_album(CLIENT, 10, caption=f"album {album}")
+        await fake_api.wait_for_bot_message(CLIENT, contains=f"Added ({album + 1})")
+    press(fake_api, CLIENT, prompt, "Done")
+    summary = await fake_api.wait_for_bot_message(CLIENT, contains="Your request")
+    assert "Attachments and messages: 3" in summary["text"]
+    press(fake_api, CLIENT, summary, "Confirm")
+    await fake_api.wait_for_bot_message(CLIENT, contains="registered as #")
+    # afterwards, three more albums as follow-ups: relayed whole, no "too fast"
+    for _album in range(3):
+        fake_api.user_sends_album(CLIENT, 10)
+    await fake_api.wait_for(
+        lambda: sum(1 for m in fake_api.bot_messages(STAFF_CHAT_ID) if "photo" in m) == 60,
+        description="60 photos in the topic")
+    assert not [m for m in fake_api.bot_messages(CLIENT) if "too fast" in m.get("text", "")]
+    assert tracebacks(caplog) == []
+
+
+async def test_a_full_description_says_how_many_messages_it_kept(
+        fake_api: FakeBotAPI, desk, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(intake, "DESCRIPTION_PARTS", 3)
+    await describing(fake_api, CLIENT)
+    for number in range(5):
+        fake_api.user_sends(CLIENT, f"step {number}")
+    told = await fake_api.wait_for_bot_message(CLIENT, contains="The description is full")
+    assert "keeps the first 3 messages" in told["text"]
+    fake_api.user_sends(CLIENT, "/cancel")
+    await fake_api.wait_for_bot_message(CLIENT, contains="Cancelled.")
+    assert sum("The description is full" in m.get("text", "")
+               for m in fake_api.bot_messages(CLIENT)) == 1
