@@ -123,6 +123,17 @@ async def check_contract_levels(uow_factory: UnitOfWorkFactory, policy: Policy) 
                       f"(`frontdesk contracts list` shows them)")
 
 
+async def check_contract_levels_in(database_url: str, policy: Policy) -> None:
+    """`check_contract_levels` on a database with a current schema, before Telegram is
+    asked anything (a database still to be upgraded is checked once it is, in `build_app`)."""
+    engine = make_engine(database_url)
+    try:
+        if await schema_is_current(engine):
+            await check_contract_levels(UnitOfWorkFactory(make_sessionmaker(engine)), policy)
+    finally:
+        await engine.dispose()
+
+
 def make_fsm_storage(settings: Settings, uow_factory: UnitOfWorkFactory) -> BaseStorage:
     """The conversation state: Redis when REDIS_URL is set, else the database."""
     if settings.redis_url:
@@ -267,6 +278,7 @@ async def run(settings: Settings, policy: Policy, clock: Clock | None = None) ->
     for sig in (signal.SIGTERM, signal.SIGINT):
         with suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    await check_contract_levels_in(settings.database_url, policy)
     # Telegram first: a rejected token is one line, before anything else is touched.
     bot = make_bot(settings)
     try:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.bot_api import FakeBotAPI
-from tests.fakes.bot_api_world import CallbackQueryRecord
+from playground.telegram.bot_api import FakeBotAPI
+from playground.telegram.bot_api_world import CallbackQueryRecord
 
 
 def forged_press(api: FakeBotAPI, user_id: int, message: dict[str, Any], data: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from handlers import intake
+from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.flows import (
     CLIENT,
     Opened,
@@ -20,7 +21,6 @@ from tests.e2e.flows import (
 )
 from tests.e2e.harness import press
 from tests.e2e.hostile import answered, forged_press, refused_calls, tracebacks
-from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.plugin import ALICE_ID, BOB_ID, STAFF_CHAT_ID
 
 HUGE = "99999999999999999999"
