@@ -154,8 +154,10 @@ class StaffGuard(BaseMiddleware):
         if user is None or user.is_bot:
             return await handler(event, data)
         if not await self.members.is_member(data["bot"], chat.id, user.id):
+            former = await data["uow"].agents.name_of(user.id) is not None
             await _tell(event, _("You are no longer on the staff of this desk, so this "
-                                       "was not done."))
+                                 "was not done.") if former else
+                        _("Only the support staff can use these buttons."))
             return None
         await data["uow"].agents.seen(user.id, one_line(user.full_name), user.username,
                                       self.clock.now())
