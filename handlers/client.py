@@ -395,7 +395,7 @@ async def skip_comment(query: CallbackQuery, state: FSMContext, client: Client, 
     if isinstance(query.message, Message):
         if announced:
             await answered(query.message, _("No comment."))
-        else:
+        elif query.message.reply_markup is not None:
             await unless_stale(query.message.edit_reply_markup(reply_markup=None))
 
 

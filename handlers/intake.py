@@ -125,11 +125,10 @@ async def begin(message: Message, state: FSMContext, client: Client, policy: Pol
 
 async def drop_buttons(message: Message, text: str | None = None) -> None:
     """A prompt answered by a button: show the answer (when given) and take the buttons off."""
-    with suppress(TelegramBadRequest):  # already edited (a double press): nothing to do
-        if text is None:
-            await message.edit_reply_markup(reply_markup=None)
-        else:
-            await message.edit_text(text, reply_markup=None)
+    if text is not None:
+        await unless_stale(message.edit_text(text, reply_markup=None))
+    elif message.reply_markup is not None:  # none left: nothing to take off
+        await unless_stale(message.edit_reply_markup(reply_markup=None))
 
 
 def answers_so_far(data: dict[str, Any], policy: Policy, lang: str) -> list[str]:
@@ -556,7 +555,7 @@ async def confirm(query: CallbackQuery, callback_data: IntakeCb, state: FSMConte
                   description_text=data.get("text", ""))
     await desk.register(uow, client, draft)
     await state.clear()
-    if isinstance(query.message, Message):
+    if isinstance(query.message, Message) and query.message.reply_markup is not None:
         await unless_stale(query.message.edit_reply_markup(reply_markup=None))
 
 
