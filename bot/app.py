@@ -9,6 +9,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -16,6 +17,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -127,6 +129,9 @@ async def check_contract_levels(uow_factory: UnitOfWorkFactory, policy: Policy) 
 async def check_contract_levels_in(database_url: str, policy: Policy) -> None:
     """`check_contract_levels` on a database with a current schema, before Telegram is
     asked anything (a database still to be upgraded is checked once it is, in `build_app`)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+        return  # no file yet: nothing imported, and nothing is created before Telegram answers
     engine = make_engine(database_url)
     try:
         # read directly (not through Alembic, which logs): no table yet is nothing to check
