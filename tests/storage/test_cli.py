@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from domain.clients import contract_key
+
 FRONTDESK = [sys.executable, "-m", "bot.cli"]
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,9 +111,9 @@ def test_formula_rows_are_refused_and_a_listed_formula_is_neutralized(tmp_path: 
     assert "Traceback" not in refused.stderr
     # a registry imported before formulas were refused: listed, they are text
     with sqlite3.connect(tmp_path / "desk.sqlite3") as db:
-        db.execute("INSERT INTO contracts (number, customer, sla_level, special_requests, "
-                   "imported_at) VALUES ('-C-9', '=HYPERLINK(\"x\")', 'standard', 0, "
-                   "'2026-01-01 00:00:00')")
+        db.execute("INSERT INTO contracts (number, number_norm, customer, sla_level, "
+                   "special_requests, imported_at) VALUES ('-C-9', ?, '=HYPERLINK(\"x\")', "
+                   "'standard', 0, '2026-01-01 00:00:00')", (contract_key("-C-9"),))
     listed = run("contracts", "list", env=env)
     assert listed.returncode == 0, listed.stderr
     assert "'-C-9\t'=HYPERLINK(\"x\")\tstandard" in listed.stdout
