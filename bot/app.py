@@ -87,6 +87,7 @@ class App:
     engine: AsyncEngine
     bot: Bot
     dispatcher: Dispatcher
+    updates: UpdateMiddleware  # the dispatcher's; the poller hands it batches of updates
     sender: OutboxSender
     scheduler: Scheduler
     uow_factory: UnitOfWorkFactory
@@ -191,12 +192,12 @@ async def build_app(settings: Settings, policy: Policy, clock: Clock | None = No
         if settings.database_url.startswith("sqlite"):
             # One process per SQLite file: claims left by a crash belong to nobody now.
             await sender.release_all_claims()
-        dispatcher = make_dispatcher(settings, policy, clock, i18n, uow_factory, sender,
-                                     storage)
+        updates = UpdateMiddleware(uow_factory, sender, clock)
+        dispatcher = make_dispatcher(settings, policy, clock, i18n, updates, storage)
         scheduler = Scheduler(Desk(policy, clock), uow_factory, clock)
         scheduler.on_fired_hook = sender.wake
-        app = App(settings, policy, engine, bot, dispatcher, sender, scheduler, uow_factory,
-                  i18n, clock)
+        app = App(settings, policy, engine, bot, dispatcher, updates, sender, scheduler,
+                  uow_factory, i18n, clock)
         try:
             yield app
         finally:
@@ -210,8 +211,7 @@ async def build_app(settings: Settings, policy: Policy, clock: Clock | None = No
 
 
 def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: DeskI18n,
-                    uow_factory: UnitOfWorkFactory, sender: OutboxSender,
-                    storage: BaseStorage) -> Dispatcher:
+                    updates: UpdateMiddleware, storage: BaseStorage) -> Dispatcher:
     """The dispatcher with its routers, middlewares and dependencies."""
     chats = staff_chats(settings, policy)
     members = StaffMembers()
@@ -221,7 +221,7 @@ def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: Desk
                             disable_fsm=True, desk=Desk(policy, clock), policy=policy,
                             settings=settings, staff_chats=chats,
                             staff_chat_id=settings.staff_chat_id, staff_members=members)
-    dispatcher.update.outer_middleware(UpdateMiddleware(uow_factory, sender, clock))
+    dispatcher.update.outer_middleware(updates)
     # The conversation state after the update's transaction is open, so that it is read in
     # that transaction too (one transaction per update, not two).
     dispatcher.update.outer_middleware(dispatcher.fsm)
@@ -235,15 +235,8 @@ def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: Desk
         observer.middleware(staff_guard)
     # privacy first (/forget works in the middle of an intake); staff next to last (its
     # catch-all for messages), the fallback last (a button nobody else took)
-    routers = (privacy.router, client.router, intake.router, other_channels.router,
-               sla.router, reports.router, whoami.router, staff.router, fallback.router)
-    for router in routers:
-        # The routers are module-level; a process that builds a second dispatcher (the
-        # tests do) must take them back from the first one.
-        if router.parent_router is not None:
-            router.parent_router.sub_routers.remove(router)
-            router._parent_router = None
-    dispatcher.include_routers(*routers)
+    dispatcher.include_routers(*(module.make_router() for module in (
+        privacy, client, intake, other_channels, sla, reports, whoami, staff, fallback)))
     return dispatcher
 
 
@@ -270,7 +263,7 @@ async def serve(app: App, stop: asyncio.Event, polling_timeout: int = 10) -> Non
             await until_telegram_answers(
                 "polling", lambda: app.bot.delete_webhook(drop_pending_updates=False), stop)
             # Our poller, not aiogram's: it confirms a batch only once it has been handled.
-            poller = Poller(app.dispatcher, app.bot, polling_timeout,
+            poller = Poller(app.dispatcher, app.bot, app.updates, polling_timeout,
                             app.dispatcher.resolve_used_update_types())
             await poller.run(stop)
             await confirm(app.bot, poller.offset)

@@ -60,10 +60,11 @@ async def handle_update(dispatcher: Dispatcher, bot: Bot, update: Update) -> boo
 class Poller:
     """Long polling with confirmation after handling."""
 
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, timeout: int = 10,
-                 allowed_updates: list[str] | None = None) -> None:
+    def __init__(self, dispatcher: Dispatcher, bot: Bot, updates: UpdateMiddleware,
+                 timeout: int = 10, allowed_updates: list[str] | None = None) -> None:
         self.dispatcher = dispatcher
         self.bot = bot
+        self.updates = updates  # the dispatcher's outer middleware, which can take a batch
         self.timeout = timeout
         self.allowed_updates = allowed_updates
         self.offset: int | None = None
@@ -120,16 +121,12 @@ class Poller:
     async def _together(self, updates: list[Update]) -> list[bool] | None:
         """The batch in one transaction (`UpdateMiddleware.batch`), in order; None when the
         database failed and nothing of it was kept."""
-        middleware = next((each for each in self.dispatcher.update.outer_middleware
-                           if isinstance(each, UpdateMiddleware)), None)
-        if middleware is None:
-            return None
         contexts = [UserContextMiddleware.resolve_event_context(update) for update in updates]
         private = [context for context in contexts if context.chat is not None
                    and context.user is not None and context.chat.type == "private"]
         try:
             users = {context.user.id for context in private if context.user is not None}
-            async with middleware.batch(updates, users) as batch:
+            async with self.updates.batch(updates, users) as batch:
                 fsm = self.dispatcher.fsm
                 if isinstance(fsm.storage, SqlStorage):
                     states = (fsm.resolve_context(self.bot, context.chat_id, context.user_id,

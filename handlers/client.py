@@ -29,22 +29,15 @@ from handlers.sources import source_of
 from handlers.texts import client_timezone, request_status
 from handlers.times import zone_name
 
-router = Router(name="client")
-router.message.filter(PrivateChat())
-router.edited_message.filter(PrivateChat())
-router.callback_query.filter(PrivateChat())
-
 MENTION = re.compile(r"^\s*#([0-9]+)\b")
 NUMBER = re.compile(r"#([0-9]+)\b")
 
 
-@router.message(CommandStart())
 async def start(message: Message) -> None:
     """/start: greeting, rules, New request."""
     await greet(message)
 
 
-@router.message(Command("help"))
 async def help_command(message: Message) -> None:
     """/help: what the client can do."""
     await message.answer("\n".join((
@@ -60,7 +53,6 @@ async def help_command(message: Message) -> None:
     )))
 
 
-@router.message(Command("timezone"))
 async def timezone_command(message: Message, command: CommandObject, client: Client, desk: Desk,
                            uow: HandlerUnitOfWork) -> None:
     """/timezone [zone]: the zone the client reads times in; a city, a zone name or an offset."""
@@ -86,13 +78,11 @@ async def timezone_command(message: Message, command: CommandObject, client: Cli
                                  time=f"{now.astimezone(ZoneInfo(zone)):%H:%M}"))
 
 
-@router.message(Command("lang"))
 async def lang_command(message: Message) -> None:
     """/lang: choose the language."""
     await message.answer(_("Choose your language:"), reply_markup=kb.languages())
 
 
-@router.callback_query(LangCb.filter())
 async def lang_chosen(query: CallbackQuery, callback_data: LangCb, client: Client,
                       uow: HandlerUnitOfWork) -> None:
     """Remember the chosen language."""
@@ -106,7 +96,6 @@ async def lang_chosen(query: CallbackQuery, callback_data: LangCb, client: Clien
             "English ✅" if callback_data.code == "en" else "Русский ✅"))
 
 
-@router.message(Command("my"))
 async def my_tickets(message: Message, client: Client, uow: HandlerUnitOfWork) -> None:
     """/my: the client's tickets with statuses."""
     tickets = await uow.tickets.of_client(client.id)
@@ -119,7 +108,6 @@ async def my_tickets(message: Message, client: Client, uow: HandlerUnitOfWork) -
     await message.answer("\n".join(lines))
 
 
-@router.message(Command("ticket"))
 async def one_ticket(message: Message, command: CommandObject, client: Client, desk: Desk,
                      uow: HandlerUnitOfWork) -> None:
     """/ticket N: one of the client's tickets."""
@@ -145,7 +133,6 @@ async def one_ticket(message: Message, command: CommandObject, client: Client, d
         ticket, await uow.tickets.history(ticket.number), desk.clock.now()) else None)
 
 
-@router.message(StateFilter(None), OnLoop(~F.text.startswith("/")))
 async def follow_up(message: Message, state: FSMContext, client: Client, desk: Desk,
                     uow: HandlerUnitOfWork) -> None:
     """A client's message outside the intake goes into the right ticket's topic."""
@@ -210,7 +197,6 @@ async def _after_close(message: Message, state: FSMContext, client: Client, desk
             reply_markup=kb.start())
 
 
-@router.callback_query(TicketCb.filter(F.action == "pick"))
 async def ticket_picked(query: CallbackQuery, callback_data: TicketCb, state: FSMContext,
                         client: Client, desk: Desk, uow: HandlerUnitOfWork) -> None:
     """The client said which ticket their waiting messages are about."""
@@ -247,7 +233,6 @@ def _outcome(asked: int, number: int, was_closed: bool) -> str:
     return _("Sent to #{number}.").format(number=number)
 
 
-@router.edited_message()
 async def client_edit(message: Message, client: Client, uow: HandlerUnitOfWork,
                       desk: Desk) -> None:
     """A client's edit of a relayed message is shown to the staff."""
@@ -299,7 +284,6 @@ class RatingComment(StatesGroup):
     waiting = State()
 
 
-@router.callback_query(TicketCb.filter(F.action.in_({"solved", "unsolved"})))
 async def resolution_answer(query: CallbackQuery, callback_data: TicketCb, client: Client,
                             desk: Desk, uow: HandlerUnitOfWork) -> None:
     """"Yes, solved" closes the ticket; "No, still a problem" reopens it."""
@@ -342,7 +326,6 @@ def stars(score: int) -> str:
     return "★" * score + "☆" * (5 - score)
 
 
-@router.callback_query(TicketCb.filter(F.action == "rate"))
 async def rating(query: CallbackQuery, callback_data: TicketCb, state: FSMContext,
                  client: Client, desk: Desk, uow: HandlerUnitOfWork) -> None:
     """A rating button; a low score asks for an optional comment."""
@@ -366,7 +349,6 @@ async def rating(query: CallbackQuery, callback_data: TicketCb, state: FSMContex
                                     question=question.message_id)
 
 
-@router.message(StateFilter(RatingComment.waiting), OnLoop(F.text & ~F.text.startswith("/")))
 async def rating_comment(message: Message, state: FSMContext, client: Client, desk: Desk,
                          uow: HandlerUnitOfWork) -> None:
     """The comment after a low rating; its question loses the "No comment" button."""
@@ -378,7 +360,6 @@ async def rating_comment(message: Message, state: FSMContext, client: Client, de
                                                                  message_id=int(question)))
 
 
-@router.message(StateFilter(RatingComment.waiting), Command("cancel"))
 async def rating_without_comment(message: Message, state: FSMContext, client: Client,
                                  desk: Desk, uow: HandlerUnitOfWork) -> None:
     """/cancel instead of the comment: the rating goes to the staff without one."""
@@ -386,7 +367,6 @@ async def rating_without_comment(message: Message, state: FSMContext, client: Cl
     await message.answer(_("All right, no comment."))
 
 
-@router.callback_query(TicketCb.filter(F.action == "nocomment"))
 async def skip_comment(query: CallbackQuery, state: FSMContext, client: Client, desk: Desk,
                        uow: HandlerUnitOfWork) -> None:
     """The "No comment" button under the comment question."""
@@ -414,7 +394,6 @@ async def _announce_rating(state: FSMContext, client: Client, desk: Desk,
     return True
 
 
-@router.callback_query(TicketCb.filter(F.action == "askv"))
 async def ask_supervisor(query: CallbackQuery, callback_data: TicketCb, client: Client,
                          desk: Desk, uow: HandlerUnitOfWork) -> None:
     """"Ask supervisor": the supervisors are called in (once a day per ticket)."""
@@ -437,7 +416,36 @@ async def ask_supervisor(query: CallbackQuery, callback_data: TicketCb, client: 
         number=callback_data.number), show_alert=True)
 
 
-@router.callback_query(TicketCb.filter())
 async def not_for_clients(query: CallbackQuery) -> None:
     """A staff button outside the staff group (a forwarded card): refused."""
     await query.answer(_("Only the support staff can use these buttons."), show_alert=True)
+
+
+def make_router() -> Router:
+    """The client's private chat, in the order aiogram tries the handlers (a fresh router for
+    each dispatcher)."""
+    router = Router(name="client")
+    router.message.filter(PrivateChat())
+    router.edited_message.filter(PrivateChat())
+    router.callback_query.filter(PrivateChat())
+    router.message.register(start, CommandStart())
+    router.message.register(help_command, Command("help"))
+    router.message.register(timezone_command, Command("timezone"))
+    router.message.register(lang_command, Command("lang"))
+    router.callback_query.register(lang_chosen, LangCb.filter())
+    router.message.register(my_tickets, Command("my"))
+    router.message.register(one_ticket, Command("ticket"))
+    router.message.register(follow_up, StateFilter(None), OnLoop(~F.text.startswith("/")))
+    router.callback_query.register(ticket_picked, TicketCb.filter(F.action == "pick"))
+    router.edited_message.register(client_edit)
+    router.callback_query.register(resolution_answer,
+                                   TicketCb.filter(F.action.in_({"solved", "unsolved"})))
+    router.callback_query.register(rating, TicketCb.filter(F.action == "rate"))
+    router.message.register(rating_comment, StateFilter(RatingComment.waiting),
+                            OnLoop(F.text & ~F.text.startswith("/")))
+    router.message.register(rating_without_comment, StateFilter(RatingComment.waiting),
+                            Command("cancel"))
+    router.callback_query.register(skip_comment, TicketCb.filter(F.action == "nocomment"))
+    router.callback_query.register(ask_supervisor, TicketCb.filter(F.action == "askv"))
+    router.callback_query.register(not_for_clients, TicketCb.filter())
+    return router

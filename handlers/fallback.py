@@ -13,7 +13,6 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 log = logging.getLogger(__name__)
-router = Router(name="fallback")
 Result = TypeVar("Result")
 
 # What Telegram says when the message of a button is gone, already shows what we would
@@ -40,8 +39,14 @@ async def unless_stale(call: Awaitable[Result]) -> Result | None:
         return None
 
 
-@router.callback_query()
 async def unknown_button(query: CallbackQuery) -> None:
     """Every press is answered (else the spinner runs until Telegram gives up)."""
     log.info("a button with unknown data %r answered as out of date", (query.data or "")[:64])
     await query.answer(out_of_date())
+
+
+def make_router() -> Router:
+    """A fresh router of this module for each dispatcher."""
+    router = Router(name="fallback")
+    router.callback_query.register(unknown_button)
+    return router

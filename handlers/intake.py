@@ -30,10 +30,6 @@ from handlers.sources import source_of
 
 RECEIVED = "👍"  # the reaction on a description part: received (an allowed reaction emoji)
 
-router = Router(name="intake")
-router.message.filter(PrivateChat())
-router.callback_query.filter(PrivateChat())
-
 
 DESCRIPTION_PARTS = 50
 """Messages a description keeps (an album is one): what a person describes, not a flood."""
@@ -66,7 +62,6 @@ async def greet(message: Message) -> None:
     await message.answer(rules(), reply_markup=kb.start())
 
 
-@router.message(Command("cancel"))
 async def cancel(message: Message, state: FSMContext) -> None:
     """/cancel at any step ends the intake and keeps nothing."""
     had = await state.get_state()
@@ -75,14 +70,12 @@ async def cancel(message: Message, state: FSMContext) -> None:
                          reply_markup=kb.start())
 
 
-@router.message(Command("new"))
 async def new_command(message: Message, state: FSMContext, client: Client, policy: Policy,
                       uow: HandlerUnitOfWork) -> None:
     """/new starts a request."""
     await begin(message, state, client, policy, await number_format(policy, uow))
 
 
-@router.callback_query(IntakeCb.filter(F.action == "new"))
 async def new_button(query: CallbackQuery, state: FSMContext, client: Client, policy: Policy,
                      uow: HandlerUnitOfWork) -> None:
     """The New request button starts a request."""
@@ -160,7 +153,6 @@ async def ask_contract(message: Message, state: FSMContext, intake: str) -> None
         _("Send your support contract number or your product's license key."))
 
 
-@router.callback_query(IntakeCb.filter(), StateFilter(None))
 async def stale_without_intake(query: CallbackQuery) -> None:
     """A button of an intake that no longer runs."""
     await query.answer(_("This button belongs to a request that is finished or cancelled."),
@@ -178,7 +170,6 @@ async def _current(query: CallbackQuery, callback_data: IntakeCb,
     return data
 
 
-@router.callback_query(IntakeCb.filter(F.action == "cancel"))
 async def cancel_button(query: CallbackQuery, callback_data: IntakeCb,
                         state: FSMContext) -> None:
     """The Cancel button."""
@@ -190,8 +181,6 @@ async def cancel_button(query: CallbackQuery, callback_data: IntakeCb,
         await query.message.answer(_("Cancelled."), reply_markup=kb.start())
 
 
-@router.callback_query(IntakeCb.filter(F.action == "usecontract"),
-                       StateFilter(Intake.contract_confirm))
 async def use_remembered(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                          client: Client, desk: Desk, uow: HandlerUnitOfWork) -> None:
     """The client confirms the contract they proved before."""
@@ -202,8 +191,6 @@ async def use_remembered(query: CallbackQuery, callback_data: IntakeCb, state: F
                           client.contract_number or "", in_place=True)
 
 
-@router.callback_query(IntakeCb.filter(F.action == "othercontract"),
-                       StateFilter(Intake.contract_confirm))
 async def other_contract(query: CallbackQuery, callback_data: IntakeCb,
                          state: FSMContext) -> None:
     """The client wants to give another contract."""
@@ -213,7 +200,6 @@ async def other_contract(query: CallbackQuery, callback_data: IntakeCb,
         await ask_contract(query.message, state, data["intake"])
 
 
-@router.message(StateFilter(Intake.contract), OnLoop(F.text))
 async def contract_given(message: Message, state: FSMContext, client: Client, desk: Desk,
                          uow: HandlerUnitOfWork) -> None:
     """Check a contract number or license key against the registry."""
@@ -255,7 +241,6 @@ async def accept_contract(message: Message, state: FSMContext, desk: Desk, uow: 
     await next_step(message, state, desk.policy, client, "contract", in_place=in_place)
 
 
-@router.callback_query(IntakeCb.filter(F.action == "nocontract"), StateFilter(Intake.contract))
 async def without_contract(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                            client: Client, policy: Policy) -> None:
     """Go on without a contract, at the lowest SLA level (if the desk allows it)."""
@@ -356,7 +341,6 @@ async def ask(message: Message, state: FSMContext, policy: Policy, client: Clien
                          reply_markup=kb.description_done(intake, faq=bool(answers)))
 
 
-@router.callback_query(IntakeCb.filter(F.action == "type"), StateFilter(Intake.request_type))
 async def type_chosen(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                       client: Client, policy: Policy) -> None:
     """A request type was picked."""
@@ -369,8 +353,6 @@ async def type_chosen(query: CallbackQuery, callback_data: IntakeCb, state: FSMC
     await next_step(query.message, state, policy, client, "type", in_place=True)
 
 
-@router.callback_query(IntakeCb.filter(F.action.in_({"prio", "special"})),
-                       StateFilter(Intake.priority))
 async def priority_chosen(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                           client: Client, policy: Policy) -> None:
     """A priority (or the special request) was picked."""
@@ -388,7 +370,6 @@ async def priority_chosen(query: CallbackQuery, callback_data: IntakeCb, state: 
     await next_step(query.message, state, policy, client, "prio", in_place=True)
 
 
-@router.message(StateFilter(Intake.subject), OnLoop(F.text))
 async def subject_given(message: Message, state: FSMContext, client: Client,
                         policy: Policy) -> None:
     """The subject: one line, not too long."""
@@ -408,7 +389,6 @@ async def subject_given(message: Message, state: FSMContext, client: Client,
     await next_step(message, state, policy, client, "subject")
 
 
-@router.message(StateFilter(Intake.description))
 async def description_part(message: Message, state: FSMContext) -> None:
     """Collect one message of the description (albums are kept together); a 👍 on it says
     it was received, without a message of its own."""
@@ -438,7 +418,6 @@ async def description_part(message: Message, state: FSMContext) -> None:
         await message.react([ReactionTypeEmoji(emoji=RECEIVED)])
 
 
-@router.callback_query(IntakeCb.filter(F.action == "done"), StateFilter(Intake.description))
 async def description_done(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                            client: Client, policy: Policy) -> None:
     """Done with the description: the summary."""
@@ -453,8 +432,6 @@ async def description_done(query: CallbackQuery, callback_data: IntakeCb, state:
     await show_summary(query.message, state, policy, client)
 
 
-@router.callback_query(IntakeCb.filter(F.action == "faqyes"),
-                       StateFilter(Intake.description, Intake.faq))
 async def faq_solved(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                      client: Client, policy: Policy, uow: HandlerUnitOfWork, desk: Desk) -> None:
     """A known answer solved it: no ticket, counted as deflected."""
@@ -469,7 +446,6 @@ async def faq_solved(query: CallbackQuery, callback_data: IntakeCb, state: FSMCo
                                reply_markup=kb.start())
 
 
-@router.callback_query(IntakeCb.filter(F.action == "summary"), StateFilter(Intake.summary))
 async def back_to_summary(query: CallbackQuery, callback_data: IntakeCb,
                           state: FSMContext) -> None:
     """Nothing to change after all: the summary gets its buttons back."""
@@ -479,7 +455,6 @@ async def back_to_summary(query: CallbackQuery, callback_data: IntakeCb,
             await query.message.edit_reply_markup(reply_markup=kb.summary(data["intake"]))
 
 
-@router.callback_query(IntakeCb.filter(F.action == "faqno"))
 async def to_summary(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                      client: Client, policy: Policy) -> None:
     """The known answers did not help (an intake from before they came with the prompt)."""
@@ -518,7 +493,6 @@ async def show_summary(message: Message, state: FSMContext, policy: Policy,
     await message.answer("\n".join(lines), reply_markup=kb.summary(data["intake"]))
 
 
-@router.callback_query(IntakeCb.filter(F.action == "edit"), StateFilter(Intake.summary))
 async def edit(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext) -> None:
     """Which field to edit."""
     data = await _current(query, callback_data, state)
@@ -527,7 +501,6 @@ async def edit(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext)
             await query.message.edit_reply_markup(reply_markup=kb.edit_fields(data["intake"]))
 
 
-@router.callback_query(IntakeCb.filter(F.action == "editf"), StateFilter(Intake.summary))
 async def edit_field(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                      client: Client, policy: Policy) -> None:
     """Go back to one step; afterwards the summary shows again."""
@@ -541,7 +514,6 @@ async def edit_field(query: CallbackQuery, callback_data: IntakeCb, state: FSMCo
     await ask(query.message, state, policy, client, callback_data.value)
 
 
-@router.callback_query(IntakeCb.filter(F.action == "confirm"), StateFilter(Intake.summary))
 async def confirm(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                   client: Client, desk: Desk, uow: HandlerUnitOfWork) -> None:
     """Register the ticket; the acknowledgement goes out through the outbox."""
@@ -559,7 +531,6 @@ async def confirm(query: CallbackQuery, callback_data: IntakeCb, state: FSMConte
         await unless_stale(query.message.edit_reply_markup(reply_markup=None))
 
 
-@router.callback_query(IntakeCb.filter())
 async def wrong_step(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext) -> None:
     """A button of this intake, but not of the current step."""
     if await _current(query, callback_data, state) is None:
@@ -569,20 +540,57 @@ async def wrong_step(query: CallbackQuery, callback_data: IntakeCb, state: FSMCo
                                      "question."))
 
 
-@router.message(StateFilter(Intake.contract_confirm, Intake.request_type, Intake.priority,
-                            Intake.faq, Intake.summary))
 async def button_expected(message: Message) -> None:
     """Free text where a button is expected gets a hint, never silence."""
     await message.answer(_("Please choose with the buttons above, or send /cancel to stop."))
 
 
-@router.message(StateFilter(None), OnLoop(F.text.startswith("/")))
 async def unknown_command(message: Message) -> None:
     """A command nobody knows."""
     await message.answer(_("Unknown command. /help lists what I understand."))
 
 
-@router.message(StateFilter(Intake.contract, Intake.subject))
 async def text_expected(message: Message) -> None:
     """A photo or sticker where text is expected."""
     await message.answer(_("Please answer with text, or send /cancel to stop."))
+
+
+def make_router() -> Router:
+    """The intake, in the order aiogram tries the handlers (a fresh router for each
+    dispatcher)."""
+    router = Router(name="intake")
+    router.message.filter(PrivateChat())
+    router.callback_query.filter(PrivateChat())
+    message, button = router.message.register, router.callback_query.register
+    message(cancel, Command("cancel"))
+    message(new_command, Command("new"))
+    button(new_button, IntakeCb.filter(F.action == "new"))
+    button(stale_without_intake, IntakeCb.filter(), StateFilter(None))
+    button(cancel_button, IntakeCb.filter(F.action == "cancel"))
+    button(use_remembered, IntakeCb.filter(F.action == "usecontract"),
+           StateFilter(Intake.contract_confirm))
+    button(other_contract, IntakeCb.filter(F.action == "othercontract"),
+           StateFilter(Intake.contract_confirm))
+    message(contract_given, StateFilter(Intake.contract), OnLoop(F.text))
+    button(without_contract, IntakeCb.filter(F.action == "nocontract"),
+           StateFilter(Intake.contract))
+    button(type_chosen, IntakeCb.filter(F.action == "type"), StateFilter(Intake.request_type))
+    button(priority_chosen, IntakeCb.filter(F.action.in_({"prio", "special"})),
+           StateFilter(Intake.priority))
+    message(subject_given, StateFilter(Intake.subject), OnLoop(F.text))
+    message(description_part, StateFilter(Intake.description))
+    button(description_done, IntakeCb.filter(F.action == "done"),
+           StateFilter(Intake.description))
+    button(faq_solved, IntakeCb.filter(F.action == "faqyes"),
+           StateFilter(Intake.description, Intake.faq))
+    button(back_to_summary, IntakeCb.filter(F.action == "summary"), StateFilter(Intake.summary))
+    button(to_summary, IntakeCb.filter(F.action == "faqno"))
+    button(edit, IntakeCb.filter(F.action == "edit"), StateFilter(Intake.summary))
+    button(edit_field, IntakeCb.filter(F.action == "editf"), StateFilter(Intake.summary))
+    button(confirm, IntakeCb.filter(F.action == "confirm"), StateFilter(Intake.summary))
+    button(wrong_step, IntakeCb.filter())
+    message(button_expected, StateFilter(Intake.contract_confirm, Intake.request_type,
+                                         Intake.priority, Intake.faq, Intake.summary))
+    message(unknown_command, StateFilter(None), OnLoop(F.text.startswith("/")))
+    message(text_expected, StateFilter(Intake.contract, Intake.subject))
+    return router

@@ -16,13 +16,9 @@ from handlers.filters import Command, StaffChat
 from handlers.ports import HandlerUnitOfWork
 from handlers.staff import agent_of
 
-router = Router(name="other_channels")
-router.message.filter(StaffChat())
-
 SOLVED_WORDS = {"solved", "решено", "решена"}
 
 
-@router.message(Command("open"))
 async def open_request(message: Message, command: CommandObject, uow: HandlerUnitOfWork,
                        desk: Desk) -> None:
     """/open [solved] @client|CONTRACT subject — a ticket for a phone or e-mail request."""
@@ -66,3 +62,11 @@ async def open_request(message: Message, command: CommandObject, uow: HandlerUni
     await message.reply(
         (_("Registered #{number} and closed it as solved on first contact.") if solved else
          _("Registered #{number}; its topic opens in a moment.")).format(number=ticket.number))
+
+
+def make_router() -> Router:
+    """A fresh router of this module for each dispatcher."""
+    router = Router(name="other_channels")
+    router.message.filter(StaffChat())
+    router.message.register(open_request, Command("open"))
+    return router

@@ -17,10 +17,6 @@ from handlers.filters import Command, PrivateChat
 from handlers.ports import HandlerUnitOfWork
 from handlers.texts import numbers
 
-router = Router(name="privacy")
-router.message.filter(PrivateChat())
-router.callback_query.filter(PrivateChat())
-
 
 class ForgetCb(CallbackData, prefix="forget"):
     """The answer to "erase my data?"."""
@@ -28,7 +24,6 @@ class ForgetCb(CallbackData, prefix="forget"):
     erase: bool
 
 
-@router.message(Command("forget"))
 async def forget(message: Message, client: Client, uow: HandlerUnitOfWork) -> None:
     """/forget: say what would be erased and ask to confirm."""
     found = await uow.privacy.preview(client.id)
@@ -50,7 +45,6 @@ def _confirm() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@router.callback_query(ForgetCb.filter())
 async def answered(query: CallbackQuery, callback_data: ForgetCb, client: Client,
                    uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
     """Erase (and tell the staff) or keep everything."""
@@ -70,3 +64,13 @@ async def answered(query: CallbackQuery, callback_data: ForgetCb, client: Client
     if message is not None:
         await unless_stale(message.edit_text(_("Done: your data is erased. If you write "
                                                "again, you will be a new client to us.")))
+
+
+def make_router() -> Router:
+    """A fresh router of this module for each dispatcher."""
+    router = Router(name="privacy")
+    router.message.filter(PrivateChat())
+    router.callback_query.filter(PrivateChat())
+    router.message.register(forget, Command("forget"))
+    router.callback_query.register(answered, ForgetCb.filter())
+    return router

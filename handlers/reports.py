@@ -15,11 +15,7 @@ from handlers import charts, texts_reports
 from handlers.filters import Command, StaffChat
 from handlers.ports import HandlerUnitOfWork
 
-router = Router(name="reports")
-router.message.filter(StaffChat())
 
-
-@router.message(Command("stats"))
 async def stats(message: Message, command: CommandObject, uow: HandlerUnitOfWork,
                 desk: Desk) -> None:
     """/stats [today|week|month|2026-10|2026-10-01..2026-10-15]: figures and a chart."""
@@ -47,3 +43,11 @@ def _chart_labels(report: Report) -> charts.ChartLabels:
         opened=_("opened"), closed=_("closed"), tickets=_("tickets"),
         first_response=_("first response"), resolution=_("resolution"),
         compliance=_("SLA met"))
+
+
+def make_router() -> Router:
+    """A fresh router of this module for each dispatcher."""
+    router = Router(name="reports")
+    router.message.filter(StaffChat())
+    router.message.register(stats, Command("stats"))
+    return router

@@ -10,13 +10,9 @@ from handlers import texts_sla
 from handlers.filters import Command, StaffChat
 from handlers.ports import HandlerUnitOfWork
 
-router = Router(name="sla")
-router.message.filter(StaffChat())
-
 LISTED = 15
 
 
-@router.message(Command("sla"))
 async def next_deadlines(message: Message, uow: HandlerUnitOfWork, desk: Desk,
                          staff_chat_id: int) -> None:
     """/sla: the next deadlines of the tickets this staff group works on, nearest first."""
@@ -30,3 +26,11 @@ async def next_deadlines(message: Message, uow: HandlerUnitOfWork, desk: Desk,
             queue.key for queue in desk.policy.queues if queue.staff_chat_id == here])
     await message.reply(texts_sla.next_deadlines(deadlines, desk.policy.staff_timezone,
                                                  desk.clock.now()))
+
+
+def make_router() -> Router:
+    """A fresh router of this module for each dispatcher."""
+    router = Router(name="sla")
+    router.message.filter(StaffChat())
+    router.message.register(next_deadlines, Command("sla"))
+    return router

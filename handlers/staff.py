@@ -27,10 +27,6 @@ from handlers.sources import source_of
 
 KEPT_INTERNAL = "✍"  # the reaction on an internal note (an allowed reaction emoji)
 
-router = Router(name="staff")
-router.message.filter(StaffChat())
-router.edited_message.filter(StaffChat())
-router.callback_query.filter(StaffChat())
 
 MOVES = {"wclient": Status.WAITING_CLIENT, "wthird": Status.WAITING_THIRD_PARTY,
          "resolved": Status.RESOLVED, "second": Status.SECOND_LINE, "close": Status.CLOSED,
@@ -89,7 +85,6 @@ def card_number(card: Message, bot: Bot | None) -> int | None:
     return None
 
 
-@router.message(Command(*TICKET_COMMANDS))
 async def ticket_command(message: Message, command: CommandObject, uow: HandlerUnitOfWork,
                          desk: Desk, state: FSMContext) -> None:
     """A command about the ticket of this topic."""
@@ -277,7 +272,6 @@ _TICKET_ACTIONS = {
 }
 
 
-@router.message(Command("find"))
 async def find(message: Message, command: CommandObject, uow: HandlerUnitOfWork,
                desk: Desk) -> None:
     """/find TEXT: tickets by number, subject, customer or contract."""
@@ -294,14 +288,12 @@ async def find(message: Message, command: CommandObject, uow: HandlerUnitOfWork,
     await message.reply("\n".join(lines))
 
 
-@router.message(Command("cancel"), StateFilter(Declining.reason))
 async def cancel_decline(message: Message, state: FSMContext) -> None:
     """The agent changed their mind about declining."""
     await state.clear()
     await message.reply(_("Not declined."))
 
 
-@router.message(StateFilter(Declining.reason), OnLoop(F.text & ~F.text.startswith("/")))
 async def decline_reason(message: Message, state: FSMContext, uow: HandlerUnitOfWork,
                          desk: Desk) -> None:
     """The reason for declining, written in the ticket's topic; the client reads it."""
@@ -319,7 +311,6 @@ async def decline_reason(message: Message, state: FSMContext, uow: HandlerUnitOf
             status=texts.status_title(ticket.status)))
 
 
-@router.message(OnLoop(F.text.startswith("/")))
 async def other_command(message: Message, uow: HandlerUnitOfWork, desk: Desk) -> None:
     """Commands that are not relayed (and not known here) stay in the group; a note (/note,
     or `//` when that is the prefix) is marked as kept."""
@@ -335,7 +326,6 @@ async def kept_internal(message: Message) -> None:
         await message.react([ReactionTypeEmoji(emoji=KEPT_INTERNAL)])
 
 
-@router.message()
 async def agent_message(message: Message, uow: HandlerUnitOfWork, desk: Desk) -> None:
     """An agent's message in a ticket's topic reaches the client (unless it is a note)."""
     if message.forum_topic_created or message.forum_topic_closed or message.pinned_message:
@@ -364,7 +354,6 @@ async def agent_message(message: Message, uow: HandlerUnitOfWork, desk: Desk) ->
                             .format(number=ticket.number))
 
 
-@router.edited_message()
 async def agent_edit(message: Message, uow: HandlerUnitOfWork, desk: Desk) -> None:
     """An agent's edit reaches the client's copy."""
     links = await uow.links.by_staff_message(message.chat.id, message.message_id)
@@ -380,7 +369,6 @@ async def agent_edit(message: Message, uow: HandlerUnitOfWork, desk: Desk) -> No
         await desk.agent_edited(uow, ticket, source)
 
 
-@router.chat_member(StaffChat())
 async def membership_changed(event: ChatMemberUpdated, staff_members: StaffMembership) -> None:
     """Someone joined or left a staff group: whether they may act changes now, not in a
     minute (the bot asks Telegram for these updates because this handler exists)."""
@@ -388,7 +376,6 @@ async def membership_changed(event: ChatMemberUpdated, staff_members: StaffMembe
                           event.new_chat_member.status)
 
 
-@router.callback_query(TicketCb.filter())
 async def card_button(query: CallbackQuery, callback_data: TicketCb, uow: HandlerUnitOfWork,
                       desk: Desk, state: FSMContext) -> None:
     """A button of the ticket card: acts on the ticket as it is now, or says why not."""
@@ -431,3 +418,23 @@ async def card_button(query: CallbackQuery, callback_data: TicketCb, uow: Handle
             status=texts.status_title(ticket.status)), show_alert=True)
     except NotAllowed:
         await query.answer(taken_by_other(ticket), show_alert=True)
+
+
+def make_router() -> Router:
+    """The staff groups, in the order aiogram tries the handlers (a fresh router for each
+    dispatcher)."""
+    router = Router(name="staff")
+    router.message.filter(StaffChat())
+    router.edited_message.filter(StaffChat())
+    router.callback_query.filter(StaffChat())
+    router.message.register(ticket_command, Command(*TICKET_COMMANDS))
+    router.message.register(find, Command("find"))
+    router.message.register(cancel_decline, Command("cancel"), StateFilter(Declining.reason))
+    router.message.register(decline_reason, StateFilter(Declining.reason),
+                            OnLoop(F.text & ~F.text.startswith("/")))
+    router.message.register(other_command, OnLoop(F.text.startswith("/")))
+    router.message.register(agent_message)
+    router.edited_message.register(agent_edit)
+    router.chat_member.register(membership_changed, StaffChat())
+    router.callback_query.register(card_button, TicketCb.filter())
+    return router

@@ -10,11 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.filters import Command, StaffChat
 
-router = Router(name="whoami")
-router.message.filter(StaffChat())
 
-
-@router.message(Command("whoami", "id"))
 async def whoami(message: Message) -> None:
     """The sender's id, or the id of the person whose message this one replies to."""
     replied = message.reply_to_message
@@ -35,3 +31,11 @@ async def whoami(message: Message) -> None:
 def _topic_start(message: Message) -> bool:
     """In a forum, every message of a topic "replies" to the topic's first service message."""
     return message.forum_topic_created is not None
+
+
+def make_router() -> Router:
+    """A fresh router of this module for each dispatcher."""
+    router = Router(name="whoami")
+    router.message.filter(StaffChat())
+    router.message.register(whoami, Command("whoami", "id"))
+    return router

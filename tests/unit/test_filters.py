@@ -16,8 +16,8 @@ from aiogram.types import Chat, Message, User
 from handlers import client, intake, other_channels, privacy, reports, sla, staff
 from handlers.filters import Command, CommandStart, OnLoop, PrivateChat
 
-ROUTERS = (privacy.router, client.router, intake.router, other_channels.router, sla.router,
-           reports.router, staff.router)
+ROUTERS = tuple(module.make_router() for module in (
+    privacy, client, intake, other_channels, sla, reports, staff))
 
 
 def on_a_thread(router: Router) -> list[str]:
