@@ -9,7 +9,8 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import LANGUAGES, DeskI18n
+from bot.i18n import DeskI18n
+from domain.policy import LANGUAGES
 
 log = logging.getLogger(__name__)
 

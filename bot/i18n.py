@@ -12,9 +12,9 @@ from aiogram.utils.i18n import I18n
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LOCALES = Path(__file__).resolve().parent.parent / "locales"
-LANGUAGES = ("en", "ru")
+from domain.policy import LANGUAGES
 
+LOCALES = Path(__file__).resolve().parent.parent / "locales"
 
 class DeskI18n(I18n):
     """aiogram's I18n that also loads a catalog whose .mo was not compiled (a source checkout)."""

@@ -13,7 +13,8 @@ from types import MappingProxyType
 
 from domain.durations import Span, parse_span
 
-LANGUAGES = ("en", "ru")
+LANGUAGES: Mapping[str, str] = MappingProxyType({"en": "English", "ru": "Русский"})
+"""The languages the desk speaks (a catalog each in locales/), each named in itself."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from domain.clients import Client
 from domain.desk import Desk, last_closed, pick_ticket, supervisor_offered
 from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
+from domain.policy import LANGUAGES
 from domain.text import ticket_number
 from domain.tickets import Ticket
 from domain.zones import zone_from_text
@@ -86,14 +87,14 @@ async def lang_command(message: Message) -> None:
 async def lang_chosen(query: CallbackQuery, callback_data: LangCb, client: Client,
                       uow: HandlerUnitOfWork) -> None:
     """Remember the chosen language."""
-    if callback_data.code not in ("en", "ru"):
+    if callback_data.code not in LANGUAGES:
         await query.answer(out_of_date())
         return
     await uow.clients.set_language(client.id, callback_data.code)
     await query.answer("✅")
     if isinstance(query.message, Message):
         await unless_stale(query.message.edit_text(
-            "English ✅" if callback_data.code == "en" else "Русский ✅"))
+            f"{LANGUAGES[callback_data.code]} ✅"))
 
 
 async def my_tickets(message: Message, client: Client, uow: HandlerUnitOfWork) -> None:

@@ -6,9 +6,11 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from domain.policy import Policy
+from domain.policy import LANGUAGES, Policy
 from domain.tickets import Ticket
 from handlers.callbacks import IntakeCb, LangCb, TicketCb
+
+FLAGS = {"en": "🇬🇧", "ru": "🇷🇺"}  # on the language buttons; a language without one gets 🌐
 
 
 def start() -> InlineKeyboardMarkup:
@@ -119,8 +121,8 @@ def reopen_or_new(number: int) -> InlineKeyboardMarkup:
 def languages() -> InlineKeyboardMarkup:
     """Language choice."""
     builder = InlineKeyboardBuilder()
-    builder.button(text="🇬🇧 English", callback_data=LangCb(code="en"))
-    builder.button(text="🇷🇺 Русский", callback_data=LangCb(code="ru"))
+    for code, name in LANGUAGES.items():
+        builder.button(text=f"{FLAGS.get(code, '🌐')} {name}", callback_data=LangCb(code=code))
     return builder.as_markup()
 
 

@@ -11,8 +11,11 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
-# Babel's locale per language: British English writes "Tue 8 Dec", as the desk's examples do
-_LOCALES = {"en": "en_GB", "ru": "ru"}
+from domain.policy import LANGUAGES
+
+# Babel's locale where it is not the language's code: British English writes "Tue 8 Dec", as
+# the desk's examples do
+_LOCALES = {"en": "en_GB"}
 _MOSCOW = "Europe/Moscow"
 # Russian zones, which Russian readers name by their hours from Moscow (МСК+2)
 _RUSSIAN_ZONES = frozenset({
@@ -31,7 +34,7 @@ def language() -> str:
         locale = get_i18n().current_locale
     except LookupError:
         return "en"
-    return locale if locale in _LOCALES else "en"
+    return locale if locale in LANGUAGES else "en"
 
 
 def shown(moment: datetime | None, zone: str, now: datetime) -> str:
@@ -42,7 +45,8 @@ def shown(moment: datetime | None, zone: str, now: datetime) -> str:
     tz = ZoneInfo(zone)
     local, today = moment.astimezone(tz), now.astimezone(tz).date()
     clock = f"{local:%H:%M}"
-    locale = _LOCALES[language()]
+    reader = language()
+    locale = _LOCALES.get(reader, reader)
     pattern = "EEE d MMM" if local.year == today.year else "EEE d MMM y"
     day = format_date(local.date(), pattern, locale=locale)
     if local.date() == today:

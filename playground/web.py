@@ -24,13 +24,13 @@ from urllib.parse import quote
 from aiohttp import WSMsgType, web
 
 from bot.i18n import DeskI18n
-from domain.policy import Policy
+from domain.policy import LANGUAGES, Policy
 from playground import desk
 from playground.clock import PlaygroundClock
 from playground.render import message_view
 from playground.telegram.bot_api import GENERAL, FakeBotAPI
 from playground.telegram.bot_api_markup import utf16_len
-from playground.words import LANGUAGES, words
+from playground.words import words
 
 log = logging.getLogger(__name__)
 

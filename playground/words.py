@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from bot.i18n import DeskI18n
 
-LANGUAGES = ("en", "ru")
-
 
 def N_(text: str) -> str:  # noqa: N802 - gettext's marker for texts translated later
     """Mark a text for the catalog; it is translated when a page is drawn."""
