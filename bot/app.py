@@ -26,7 +26,12 @@ from bot.delivery import Delivery
 from bot.guards import ClientGuard, StaffGuard, StaffMembers
 from bot.i18n import DeskI18n, make_i18n
 from bot.metrics import TelegramCalls, serve_metrics
-from bot.middlewares import ErrorMiddleware, PeopleMiddleware, UpdateMiddleware
+from bot.middlewares import (
+    ClientMiddleware,
+    ErrorMiddleware,
+    LanguageMiddleware,
+    UpdateMiddleware,
+)
 from bot.outbox import OutboxSender
 from bot.pacing import (
     AnswerPacingMiddleware,
@@ -225,11 +230,13 @@ def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: Desk
     # The conversation state after the update's transaction is open, so that it is read in
     # that transaction too (one transaction per update, not two).
     dispatcher.update.outer_middleware(dispatcher.fsm)
-    people = PeopleMiddleware(i18n, policy, chats, clock)
+    clients = ClientMiddleware(policy, clock)
+    language = LanguageMiddleware(i18n, policy, chats)
     client_guard = ClientGuard(policy)
     staff_guard = StaffGuard(chats, clock, members)
     for observer in (dispatcher.message, dispatcher.edited_message, dispatcher.callback_query):
-        observer.middleware(people)
+        observer.middleware(clients)
+        observer.middleware(language)
         observer.middleware(ErrorMiddleware())
         observer.middleware(client_guard)
         observer.middleware(staff_guard)

@@ -1,4 +1,4 @@
-"""Middlewares: one unit of work per update (exactly once), the client and language, errors."""
+"""Middlewares: one unit of work per update (exactly once), the client, the language, errors."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from aiogram.utils.i18n import I18nMiddleware
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from bot.i18n import DeskI18n, pick_language
 from bot.outbox import OutboxSender
+from domain.clients import Client
 from domain.clock import Clock
 from domain.policy import Policy
 from domain.text import one_line
@@ -142,33 +144,40 @@ class UpdateMiddleware(BaseMiddleware):
             raise
 
 
-class PeopleMiddleware(BaseMiddleware):
-    """Who is speaking: the client record in private chats; the language for both sides."""
+class ClientMiddleware(BaseMiddleware):
+    """Who writes in a private chat: the client record (made at their first word), as `client`."""
 
-    def __init__(self, i18n: DeskI18n, policy: Policy, staff_chats: frozenset[int],
-                 clock: Clock) -> None:
-        self.i18n = i18n
+    def __init__(self, policy: Policy, clock: Clock) -> None:
         self.policy = policy
-        self.staff_chats = staff_chats
         self.clock = clock
 
     async def __call__(self, handler: Handler, event: TelegramObject,
                        data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat = data.get("event_chat")
-        locale = self.policy.default_language
-        if chat is not None and chat.id in self.staff_chats:
-            locale = self.policy.staff_language
-        elif chat is not None and chat.type == "private" and user is not None:
-            uow = data["uow"]
-            client = await uow.clients.ensure(
+        if chat is not None and chat.type == "private" and user is not None:
+            data["client"] = await data["uow"].clients.ensure(
                 user.id, one_line(user.full_name), user.username,
                 pick_language(user.language_code, self.policy.default_language),
                 self.clock.now())
-            data["client"] = client
-            locale = client.language
-        with self.i18n.context(), self.i18n.use_locale(locale):
-            return await handler(event, data)
+        return await handler(event, data)
+
+
+class LanguageMiddleware(I18nMiddleware):
+    """The language to answer in: the staff's in a staff group, the client's with a client."""
+
+    def __init__(self, i18n: DeskI18n, policy: Policy, staff_chats: frozenset[int]) -> None:
+        super().__init__(i18n)
+        self.policy = policy
+        self.staff_chats = staff_chats
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        """The staff language, the client's (`ClientMiddleware` ran first), or the default."""
+        chat = data.get("event_chat")
+        if chat is not None and chat.id in self.staff_chats:
+            return self.policy.staff_language
+        client: Client | None = data.get("client")
+        return self.policy.default_language if client is None else client.language
 
 
 class ErrorMiddleware(BaseMiddleware):
