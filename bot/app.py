@@ -31,6 +31,7 @@ from bot.middlewares import (
     ErrorMiddleware,
     LanguageMiddleware,
     UpdateMiddleware,
+    answered_inside,
 )
 from bot.outbox import OutboxSender
 from bot.pacing import (
@@ -227,6 +228,7 @@ def make_dispatcher(settings: Settings, policy: Policy, clock: Clock, i18n: Desk
                             settings=settings, staff_chats=chats,
                             staff_chat_id=settings.staff_chat_id, staff_members=members)
     dispatcher.update.outer_middleware(updates)
+    dispatcher.errors.register(answered_inside)
     # The conversation state after the update's transaction is open, so that it is read in
     # that transaction too (one transaction per update, not two).
     dispatcher.update.outer_middleware(dispatcher.fsm)

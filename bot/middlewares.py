@@ -10,8 +10,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from aiogram import BaseMiddleware, Router
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.types import CallbackQuery, ErrorEvent, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import I18nMiddleware
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,7 @@ from bot.i18n import DeskI18n, pick_language
 from bot.outbox import OutboxSender
 from domain.clients import Client
 from domain.clock import Clock
+from domain.errors import DeskError
 from domain.policy import Policy
 from domain.text import one_line
 from storage.fsm import within_update
@@ -181,19 +183,40 @@ class LanguageMiddleware(I18nMiddleware):
 
 
 class ErrorMiddleware(BaseMiddleware):
-    """The unexpected is logged and the person is told something went wrong — never silence."""
+    """A refusal of the desk (`DeskError`) goes to the error handlers of the router whose
+    handler met it (its `router.errors`), inside the update's language and transaction; the
+    unexpected is logged and the person told something went wrong — never silence."""
 
     async def __call__(self, handler: Handler, event: TelegramObject,
                        data: dict[str, Any]) -> Any:
         try:
             return await handler(event, data)
-        except Exception as error:
-            if is_transient(error):
-                raise  # the update is tried again: nothing went wrong for the person yet
-            log.exception("error while handling %s", type(event).__name__)
-            text = _("Sorry, something went wrong on our side. Please try again in a minute.")
-            if isinstance(event, Message):
-                await event.answer(text)
-            elif isinstance(event, CallbackQuery):
-                await event.answer(text, show_alert=True)
+        except DeskError as error:
+            router: Router = data["event_router"]
+            answered = await router.propagate_event(
+                "error", ErrorEvent(update=data["event_update"], exception=error), **data)
+            if answered is not UNHANDLED:
+                return answered
+            await self.unexpected(event, error)
             raise
+        except Exception as error:
+            await self.unexpected(event, error)
+            raise
+
+    async def unexpected(self, event: TelegramObject, error: Exception) -> None:
+        """Log the error and tell the person (unless the update is to be tried again)."""
+        if is_transient(error):
+            return  # the update is tried again: nothing went wrong for the person yet
+        log.exception("error while handling %s", type(event).__name__)
+        text = _("Sorry, something went wrong on our side. Please try again in a minute.")
+        if isinstance(event, Message):
+            await event.answer(text)
+        elif isinstance(event, CallbackQuery):
+            await event.answer(text, show_alert=True)
+
+
+async def answered_inside(event: ErrorEvent) -> None:
+    """An error that reaches the dispatcher's error handlers was dealt with inside its update
+    (`ErrorMiddleware`): it stays the update's failure, and no router's error handler answers
+    it a second time, out of the update's language."""
+    raise event.exception

@@ -7,10 +7,10 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
-from aiogram.filters import CommandObject, StateFilter
+from aiogram.filters import CommandObject, ExceptionTypeFilter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, ErrorEvent, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from domain.clients import Client
@@ -117,14 +117,9 @@ async def one_ticket(message: Message, command: CommandObject, client: Client, d
         await message.answer(_("Usage: /ticket 1042"))
         return
     number = ticket_number(argument)
-    try:
-        if number is None:
-            raise TicketNotFound(argument)
-        ticket = await desk.ticket_of_client(uow, client, number)
-    except TicketNotFound:
-        await message.answer(_("You have no request #{number}.").format(
-            number=escape(argument.lstrip("#")[:24])))
-        return
+    if number is None:
+        raise TicketNotFound(argument)
+    ticket = await desk.ticket_of_client(uow, client, number)
     await message.answer("\n".join((
         f"<b>#{ticket.number}</b> · {escape(ticket.subject)}",
         _("Status: {status}").format(status=request_status(ticket.status)),
@@ -142,11 +137,7 @@ async def follow_up(message: Message, state: FSMContext, client: Client, desk: D
     for number in (replied, mentioned):
         if number is None:
             continue
-        try:
-            ticket = await desk.ticket_of_client(uow, client, number)
-        except TicketNotFound:
-            await message.answer(_("You have no request #{number}.").format(number=number))
-            return
+        ticket = await desk.ticket_of_client(uow, client, number)
         await _relay(message, client, desk, uow, ticket)
         return
     open_tickets = await uow.tickets.of_client(client.id, open_only=True)
@@ -202,12 +193,7 @@ async def ticket_picked(query: CallbackQuery, callback_data: TicketCb, state: FS
                         client: Client, desk: Desk, uow: HandlerUnitOfWork) -> None:
     """The client said which ticket their waiting messages are about."""
     pending = (await state.get_data()).get("pending", [])
-    try:
-        ticket = await desk.ticket_of_client(uow, client, callback_data.number)
-    except TicketNotFound:
-        await query.answer(_("You have no request #{number}.").format(
-            number=callback_data.number), show_alert=True)
-        return
+    ticket = await desk.ticket_of_client(uow, client, callback_data.number)
     if not pending:
         await query.answer(_("Nothing waiting to be sent."))
         if isinstance(query.message, Message):
@@ -288,13 +274,9 @@ class RatingComment(StatesGroup):
 async def resolution_answer(query: CallbackQuery, callback_data: TicketCb, client: Client,
                             desk: Desk, uow: HandlerUnitOfWork) -> None:
     """"Yes, solved" closes the ticket; "No, still a problem" reopens it."""
+    ticket = await desk.ticket_of_client(uow, client, callback_data.number)
     try:
-        ticket = await desk.ticket_of_client(uow, client, callback_data.number)
         result = await desk.client_confirms(uow, client, ticket, callback_data.action == "solved")
-    except TicketNotFound:
-        await query.answer(_("You have no request #{number}.").format(
-            number=callback_data.number), show_alert=True)
-        return
     except IllegalTransition:
         await query.answer(_("Request #{number} is no longer waiting for this answer.").format(
             number=callback_data.number), show_alert=True)
@@ -398,23 +380,34 @@ async def _announce_rating(state: FSMContext, client: Client, desk: Desk,
 async def ask_supervisor(query: CallbackQuery, callback_data: TicketCb, client: Client,
                          desk: Desk, uow: HandlerUnitOfWork) -> None:
     """"Ask supervisor": the supervisors are called in (once a day per ticket)."""
+    ticket = await desk.ticket_of_client(uow, client, callback_data.number)
     try:
-        ticket = await desk.ticket_of_client(uow, client, callback_data.number)
         await desk.ask_supervisor(uow, client, ticket)
-    except TicketNotFound:
-        await query.answer(_("You have no request #{number}.").format(
-            number=callback_data.number), show_alert=True)
-        return
-    except TicketClosed:
-        await query.answer(_("Request #{number} is closed.").format(
-            number=callback_data.number), show_alert=True)
-        return
     except NotAllowed:
         await query.answer(_("The supervisor was already asked about this request today."),
                            show_alert=True)
         return
     await query.answer(_("The supervisor has been asked to look at request #{number}.").format(
         number=callback_data.number), show_alert=True)
+
+
+async def no_such_request(event: ErrorEvent) -> None:
+    """TicketNotFound: the client has no request of that number (another's is not named)."""
+    await _tell(event, _("You have no request #{number}.").format(
+        number=escape(str(event.exception).lstrip("#")[:24])))
+
+
+async def request_closed(event: ErrorEvent) -> None:
+    """TicketClosed: what was asked needs the request open."""
+    await _tell(event, _("Request #{number} is closed.").format(number=event.exception))
+
+
+async def _tell(event: ErrorEvent, text: str) -> None:
+    """Answer the message, or the button press (in a box the client must close)."""
+    if isinstance(event.update.event, Message):
+        await event.update.event.answer(text)
+    elif isinstance(event.update.event, CallbackQuery):
+        await event.update.event.answer(text, show_alert=True)
 
 
 async def not_for_clients(query: CallbackQuery) -> None:
@@ -449,4 +442,8 @@ def make_router() -> Router:
     router.callback_query.register(skip_comment, TicketCb.filter(F.action == "nocomment"))
     router.callback_query.register(ask_supervisor, TicketCb.filter(F.action == "askv"))
     router.callback_query.register(not_for_clients, TicketCb.filter())
+    # The desk's refusals, answered once for every handler above (bot/middlewares.py's
+    # ErrorMiddleware hands them here, inside the update's language and transaction)
+    router.errors.register(no_such_request, ExceptionTypeFilter(TicketNotFound))
+    router.errors.register(request_closed, ExceptionTypeFilter(TicketClosed))
     return router

@@ -53,3 +53,16 @@ async def test_lang_switches_the_clients_language(fake_api: FakeBotAPI,
     fake_api.user_sends(CLIENT, "/help")
     help_text = await fake_api.wait_for_bot_message(CLIENT, contains="/new")
     assert "a new request" in help_text["text"]
+
+
+async def test_a_refusal_of_the_desk_is_said_in_the_clients_language(
+        fake_api: FakeBotAPI, desk: RunningDesk) -> None:
+    """TicketNotFound reaches the client router's error handler inside the update's language
+    (and nothing else is said: no 'something went wrong')."""
+    fake_api.add_user(CLIENT, "Ольга", language_code="ru")
+    fake_api.user_sends(CLIENT, "/ticket 4242")
+    refused = await fake_api.wait_for_bot_message(CLIENT, contains="#4242")
+    assert refused["text"] == "У вас нет обращения #4242."
+    fake_api.user_sends(CLIENT, "/help")  # answered after anything else the refusal brought
+    await fake_api.wait_for_bot_message(CLIENT, contains="/new")
+    assert [sent["text"] for sent in fake_api.bot_messages(CLIENT)][:-1] == [refused["text"]]
