@@ -73,7 +73,7 @@ def make_bot(settings: Settings) -> Bot:
     session = None
     if settings.telegram_api_url:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(settings.bot_token, session=session,
+    return Bot(settings.bot_token.get_secret_value(), session=session,
                default=DefaultBotProperties(parse_mode="HTML"))
 
 

@@ -12,13 +12,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot import cli_reports, logs
-from bot.settings import (
-    ConfigError,
-    load_config_path,
-    load_database_url,
-    load_policy,
-    load_settings,
-)
+from bot.policy_file import load_policy
+from bot.settings import ConfigError, load_config_path, load_database_url, load_settings
 from domain.clients import Contract
 from domain.clock import SystemClock
 from domain.contracts import ContractFileInvalid, parse_contracts, spreadsheet_cell

@@ -13,7 +13,8 @@ from datetime import date, timedelta
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from bot.settings import load_config_path, load_policy
+from bot.policy_file import load_policy
+from bot.settings import load_config_path
 from domain.clock import SystemClock
 from domain.contracts import spreadsheet_cell
 from domain.policy import Policy

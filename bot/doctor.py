@@ -19,7 +19,8 @@ from sqlalchemy.engine import make_url
 
 from bot import checks
 from bot.checks import Finding, fail, ok, warn
-from bot.settings import ConfigError, Settings, load_policy, load_settings
+from bot.policy_file import load_policy
+from bot.settings import ConfigError, Settings, load_settings
 from bot.startup import UNREACHABLE
 from domain.policy import Policy
 from storage.engine import current_revision, head_revision, make_engine

@@ -40,7 +40,7 @@ def webhook_app(app: App) -> web.Application:
     """The aiohttp application serving the webhook path of WEBHOOK_URL."""
     settings = app.settings
     path = urlsplit(settings.webhook_url or "").path or "/"
-    expected = (settings.webhook_secret or "").encode()
+    expected = _webhook_secret(settings).encode()
 
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
@@ -68,10 +68,15 @@ async def serve_webhook(app: App, stop: asyncio.Event) -> None:
     site = web.TCPSite(runner, settings.webhook_listen, settings.webhook_port)
     await site.start()
     await until_telegram_answers("the webhook", lambda: app.bot.set_webhook(
-        settings.webhook_url or "", secret_token=settings.webhook_secret,
+        settings.webhook_url or "", secret_token=_webhook_secret(settings),
         allowed_updates=app.dispatcher.resolve_used_update_types()), stop)
     log.info("webhook listening on %s:%s", settings.webhook_listen, settings.webhook_port)
     try:
         await stop.wait()
     finally:
         await runner.cleanup()  # requests being handled are finished first
+
+
+def _webhook_secret(settings: Settings) -> str:
+    """WEBHOOK_SECRET, revealed for the one header that carries it."""
+    return settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""

@@ -1,7 +1,7 @@
 """The desk's policy: what the operator configures, as frozen values the rules read.
 
-`bot/settings.py` builds a `Policy` from `frontdesk.toml`; `default_policy()` is what a desk gets
-with no file at all (values taken from the support regulations the desk follows).
+`bot/policy_file.py` builds a `Policy` from `frontdesk.toml`; `default_policy()` is what a desk
+gets with no file at all (values taken from the support regulations the desk follows).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.settings import Settings, policy_from_toml
+from bot.policy_file import policy_from_toml
+from bot.settings import Settings
 from domain.clients import Contract
 from domain.policy import Policy
 from playground.clock import PlaygroundClock

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import timedelta
 
 import aiohttp
@@ -48,7 +47,7 @@ async def watched_desk(fake_api: FakeBotAPI, sqlite_url: str,
     """A polling desk with its metrics on METRICS_PORT, and the base URL of them."""
     port = free_port()
     desk = RunningDesk(fake_api, sqlite_url, default_policy(), clock)
-    desk.settings = replace(desk.settings, metrics_port=port, webhook_listen="127.0.0.1")
+    desk.settings = desk.settings.replaced(metrics_port=port, webhook_listen="127.0.0.1")
     await seed_tickets(fake_api, sqlite_url, desk.policy, clock, CLIENTS)
     await desk.start()
     try:
@@ -123,9 +122,9 @@ async def test_the_webhook_server_serves_the_metrics_too(
         fake_api: FakeBotAPI, sqlite_url: str) -> None:
     port = free_port()
     desk = RunningDesk(fake_api, sqlite_url, default_policy(), MovableClock())
-    desk.settings = replace(desk.settings, webhook_url=f"http://127.0.0.1:{port}/tg",
-                            webhook_secret="s3cret", webhook_listen="127.0.0.1",
-                            webhook_port=port)
+    desk.settings = desk.settings.replaced(webhook_url=f"http://127.0.0.1:{port}/tg",
+                                           webhook_secret="s3cret",
+                                           webhook_listen="127.0.0.1", webhook_port=port)
     await desk.start()
     try:
         await fake_api.wait_for(lambda: fake_api.webhook, description="the webhook to be set")

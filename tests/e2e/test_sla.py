@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.policy_file import policy_from_toml
 from bot.scheduler import Scheduler
-from bot.settings import policy_from_toml
 from domain.policy import Policy
 from domain.tickets import Ticket
 from playground.telegram.bot_api import FakeBotAPI

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -38,9 +37,9 @@ async def hooked_desk(fake_api: FakeBotAPI, sqlite_url: str) -> AsyncIterator[Ru
     await seed_contracts(sqlite_url)
     port = free_port()
     desk = RunningDesk(fake_api, sqlite_url, default_policy(), MovableClock())
-    desk.settings = replace(desk.settings, webhook_url=f"http://127.0.0.1:{port}/tg",
-                            webhook_secret=SECRET, webhook_listen="127.0.0.1",
-                            webhook_port=port)
+    desk.settings = desk.settings.replaced(webhook_url=f"http://127.0.0.1:{port}/tg",
+                                           webhook_secret=SECRET, webhook_listen="127.0.0.1",
+                                           webhook_port=port)
     await desk.start()
     await fake_api.wait_for(lambda: fake_api.webhook, description="the webhook to be set")
     try:

@@ -9,14 +9,8 @@ from types import MappingProxyType
 
 import pytest
 
-from bot.settings import (
-    DEFAULT_CONFIG_PATH,
-    ConfigError,
-    Settings,
-    load_policy,
-    load_settings,
-    policy_from_toml,
-)
+from bot.policy_file import load_policy, policy_from_toml
+from bot.settings import DEFAULT_CONFIG_PATH, ConfigError, Settings, load_settings
 from domain.durations import Span
 from domain.policy import (
     CalendarSpec,
@@ -89,7 +83,8 @@ def test_every_variable_is_read() -> None:
 
     assert settings.telegram_api_url == "http://localhost:8081"
     assert settings.webhook_url == "https://bot.example.com/telegram"
-    assert settings.webhook_secret == SECRET
+    assert settings.webhook_secret is not None
+    assert settings.webhook_secret.get_secret_value() == SECRET
     assert settings.uses_webhook is True
     assert (settings.webhook_listen, settings.webhook_port) == ("127.0.0.1", 9000)
     assert settings.redis_url == "redis://redis:6379/0"
@@ -143,7 +138,7 @@ def test_malformed_token_is_refused_without_showing_it(token: str) -> None:
 
 
 def test_token_with_surrounding_whitespace_is_trimmed() -> None:
-    assert load_settings(env(BOT_TOKEN=f"  {TOKEN}\n")).bot_token == TOKEN
+    assert load_settings(env(BOT_TOKEN=f"  {TOKEN}\n")).bot_token.get_secret_value() == TOKEN
 
 
 def test_staff_chat_id_is_required() -> None:
