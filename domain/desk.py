@@ -12,7 +12,13 @@ from domain import timers
 from domain.clients import Client, Contract, check_contract
 from domain.clock import Clock
 from domain.credentials import looks_like_credentials
-from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
+from domain.errors import (
+    IllegalTransition,
+    NotAllowed,
+    TakenByAnother,
+    TicketClosed,
+    TicketNotFound,
+)
 from domain.outgoing import Kind, Outgoing
 from domain.policy import FaqEntry, Policy
 from domain.ports import UnitOfWork
@@ -480,7 +486,7 @@ class Desk:
         if not ticket.status.is_open:
             raise IllegalTransition(ticket.status.value, Status.IN_PROGRESS.value)
         if ticket.assignee_id is not None and ticket.assignee_id != agent.ref:
-            raise NotAllowed("taken by another agent")
+            raise TakenByAnother(ticket.assignee_name or "?")
         now = self.clock.now()
         events = ticket.take(agent, now)
         if events:

@@ -11,6 +11,10 @@ class NotAllowed(DeskError):
     """The actor may not do this (not staff, not the ticket's client, banned …)."""
 
 
+class TakenByAnother(NotAllowed):
+    """The ticket is another agent's: it is handed over with `assign`, not taken."""
+
+
 class IllegalTransition(DeskError):
     """The ticket's status cannot move this way."""
 

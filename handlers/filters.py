@@ -1,4 +1,5 @@
-"""Filters that tell the two sides apart, and magic filters checked on the event loop.
+"""Filters that tell the two sides apart, find the ticket a staff event is about, and check
+magic filters on the event loop.
 
 aiogram runs a plain (synchronous) filter such as `F.text` in a worker thread; on this path
 that hop costs more than the check itself, several times per update. Every filter here is a
@@ -13,6 +14,10 @@ from aiogram import Bot, filters
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, TelegramObject
 from magic_filter import MagicFilter
+
+from domain.tickets import Ticket
+from handlers.callbacks import TicketCb
+from handlers.ports import HandlerUnitOfWork
 
 
 class StaffChat(Filter):
@@ -32,6 +37,54 @@ class PrivateChat(Filter):
     async def __call__(self, event: Message | CallbackQuery) -> bool:
         message = event.message if isinstance(event, CallbackQuery) else event
         return message is not None and message.chat.type == "private"
+
+
+class TicketHere(Filter):
+    """The ticket a staff event is about, handed to the handler as `ticket` (no ticket, no
+    match): a card's button names it; a message is in its topic or replies to its card."""
+
+    async def __call__(self, event: Message | CallbackQuery, uow: HandlerUnitOfWork,
+                       callback_data: TicketCb | None = None) -> bool | dict[str, Any]:
+        if isinstance(event, CallbackQuery):
+            ticket = (None if callback_data is None
+                      else await uow.tickets.get(callback_data.number))
+        else:
+            ticket = await ticket_here(event, uow)
+        return False if ticket is None else {"ticket": ticket}
+
+
+async def ticket_here(message: Message, uow: HandlerUnitOfWork) -> Ticket | None:
+    """The ticket whose topic (or card thread) this message is in."""
+    number = await uow.topics.ticket_at(message.chat.id, message.message_thread_id)
+    if number is None and message.reply_to_message is not None:
+        reply_id = message.reply_to_message.message_id
+        number = await uow.topics.ticket_of_card(message.chat.id, reply_id)
+        if number is None:
+            links = await uow.links.by_staff_message(message.chat.id, reply_id)
+            number = links[0].ticket_number if links else None
+        if number is None:
+            number = card_number(message.reply_to_message, message.bot)
+    return None if number is None else await uow.tickets.get(number)
+
+
+def card_number(card: Message, bot: Bot | None) -> int | None:
+    """The ticket of one of our cards, read off its buttons.
+
+    Where the group has no topics, agents answer by replying to the card; an agent quick
+    enough replies before the card's message id is on record, and the buttons say the same.
+    """
+    sender = card.from_user
+    if bot is None or sender is None or sender.id != bot.id or card.reply_markup is None:
+        return None
+    for row in card.reply_markup.inline_keyboard:
+        for button in row:
+            data = button.callback_data or ""
+            if data.startswith(TicketCb.__prefix__ + TicketCb.__separator__):
+                try:
+                    return TicketCb.unpack(data).number
+                except (TypeError, ValueError):
+                    continue
+    return None
 
 
 class OnLoop(Filter):

@@ -5,23 +5,35 @@ from __future__ import annotations
 from contextlib import suppress
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import CommandObject, StateFilter
+from aiogram.filters import CommandObject, ExceptionTypeFilter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, ReactionTypeEmoji
+from aiogram.types import (
+    CallbackQuery,
+    ChatMemberUpdated,
+    ErrorEvent,
+    Message,
+    ReactionTypeEmoji,
+)
 from aiogram.utils.i18n import gettext as _
 
 from domain.desk import Desk
-from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
+from domain.errors import (
+    IllegalTransition,
+    NotAllowed,
+    TakenByAnother,
+    TicketClosed,
+    TicketNotFound,
+)
 from domain.text import one_line, ticket_number
 from domain.tickets import Actor, Status, Ticket
 from handlers import keyboards_staff as kb
 from handlers import texts
 from handlers.callbacks import TicketCb
 from handlers.fallback import out_of_date, unless_stale
-from handlers.filters import Command, OnLoop, StaffChat
+from handlers.filters import Command, OnLoop, StaffChat, TicketHere, ticket_here
 from handlers.ports import HandlerUnitOfWork, StaffMembership
 from handlers.sources import source_of
 
@@ -33,8 +45,6 @@ MOVES = {"wclient": Status.WAITING_CLIENT, "wthird": Status.WAITING_THIRD_PARTY,
          "work": Status.IN_PROGRESS, "reopen": Status.REOPENED}
 RELAYABLE = frozenset({"text", "photo", "document", "video", "audio", "voice", "animation",
                        "sticker", "video_note", "location", "contact", "venue", "poll"})
-TICKET_COMMANDS = ("take", "assign", "priority", "status", "close", "decline", "history",
-                   "canned", "queue", "bug", "link", "ban", "unban")
 
 
 class Declining(StatesGroup):
@@ -51,58 +61,14 @@ def agent_of(event: Message | CallbackQuery) -> Actor:
     return Actor("agent", user.id, one_line(user.full_name))
 
 
-async def ticket_here(message: Message, uow: HandlerUnitOfWork) -> Ticket | None:
-    """The ticket whose topic (or card thread) this message is in."""
-    number = await uow.topics.ticket_at(message.chat.id, message.message_thread_id)
-    if number is None and message.reply_to_message is not None:
-        reply_id = message.reply_to_message.message_id
-        number = await uow.topics.ticket_of_card(message.chat.id, reply_id)
-        if number is None:
-            links = await uow.links.by_staff_message(message.chat.id, reply_id)
-            number = links[0].ticket_number if links else None
-        if number is None:
-            number = card_number(message.reply_to_message, message.bot)
-    return None if number is None else await uow.tickets.get(number)
+def arguments(command: CommandObject) -> str:
+    """What follows the command, trimmed."""
+    return (command.args or "").strip()
 
 
-def card_number(card: Message, bot: Bot | None) -> int | None:
-    """The ticket of one of our cards, read off its buttons.
-
-    Where the group has no topics, agents answer by replying to the card; an agent quick
-    enough replies before the card's message id is on record, and the buttons say the same.
-    """
-    sender = card.from_user
-    if bot is None or sender is None or sender.id != bot.id or card.reply_markup is None:
-        return None
-    for row in card.reply_markup.inline_keyboard:
-        for button in row:
-            data = button.callback_data or ""
-            if data.startswith(TicketCb.__prefix__ + TicketCb.__separator__):
-                try:
-                    return TicketCb.unpack(data).number
-                except (TypeError, ValueError):
-                    continue
-    return None
-
-
-async def ticket_command(message: Message, command: CommandObject, uow: HandlerUnitOfWork,
-                         desk: Desk, state: FSMContext) -> None:
-    """A command about the ticket of this topic."""
-    ticket = await ticket_here(message, uow)
-    if ticket is None:
-        await message.reply(_("Use this command inside a ticket's topic."))
-        return
-    args = (command.args or "").strip()
-    agent = agent_of(message)
-    try:
-        await _TICKET_ACTIONS[command.command](message, args, ticket, agent, uow, desk, state)
-    except IllegalTransition:
-        await message.reply(_("Not possible: the ticket is {status}.").format(
-            status=texts.status_title(ticket.status)))
-    except TicketClosed:
-        await message.reply(_("Ticket #{number} is closed.").format(number=ticket.number))
-    except NotAllowed:  # /take of a ticket another agent has
-        await message.reply(escape(taken_by_other(ticket)))
+async def outside_a_ticket(message: Message) -> None:
+    """A ticket's command where no ticket is (the handlers above found none)."""
+    await message.reply(_("Use this command inside a ticket's topic."))
 
 
 def priority_outcome(desk: Desk, ticket: Ticket, before: str) -> str:
@@ -121,19 +87,20 @@ def taken_by_other(ticket: Ticket) -> str:
         agent=ticket.assignee_name or "?")
 
 
-async def _take(message: Message, args: str, ticket: Ticket, agent: Actor, uow: HandlerUnitOfWork,
-                desk: Desk, state: FSMContext) -> None:
-    await desk.take(uow, ticket, agent)
+async def take(message: Message, ticket: Ticket, uow: HandlerUnitOfWork, desk: Desk) -> None:
+    """/take: the agent takes the ticket."""
+    await desk.take(uow, ticket, agent_of(message))
 
 
-async def _assign(message: Message, args: str, ticket: Ticket, agent: Actor,
-                  uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
-    target = await _named_agent(message, args, uow)
+async def assign(message: Message, command: CommandObject, ticket: Ticket,
+                 uow: HandlerUnitOfWork, desk: Desk) -> None:
+    """/assign @username (or in reply to the agent's message): hand the ticket over."""
+    target = await _named_agent(message, arguments(command), uow)
     if target is None:
         await message.reply(_("Usage: /assign @username (an agent who wrote in this group), "
                               "or reply to the agent's message with /assign."))
         return
-    await desk.assign(uow, ticket, target, agent)
+    await desk.assign(uow, ticket, target, agent_of(message))
 
 
 async def _named_agent(message: Message, args: str, uow: HandlerUnitOfWork) -> Actor | None:
@@ -151,40 +118,45 @@ async def _named_agent(message: Message, args: str, uow: HandlerUnitOfWork) -> A
     return None
 
 
-async def _priority(message: Message, args: str, ticket: Ticket, agent: Actor,
-                    uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
-    keys = {level.key for level in desk.policy.priorities}
-    if args.lower() in keys:
-        await desk.change_priority(uow, ticket, args.lower(), agent)
+async def priority(message: Message, command: CommandObject, ticket: Ticket,
+                   uow: HandlerUnitOfWork, desk: Desk) -> None:
+    """/priority [level]: set it, or pick it from buttons."""
+    wanted = arguments(command).lower()
+    if wanted in {level.key for level in desk.policy.priorities}:
+        await desk.change_priority(uow, ticket, wanted, agent_of(message))
         return
     await message.reply(_("New priority for #{number}:").format(number=ticket.number),
                         reply_markup=kb.priorities(desk.policy, ticket,
                                                    desk.policy.staff_language))
 
 
-async def _status(message: Message, args: str, ticket: Ticket, agent: Actor,
-                  uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
+async def status(message: Message, command: CommandObject, ticket: Ticket,
+                 uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
+    """/status NAME: move the ticket (declined asks for the reason)."""
     try:
-        wanted = Status(args.lower())
+        wanted = Status(arguments(command).lower())
     except ValueError:
         await message.reply(_("Usage: /status {names}").format(
-            names=" | ".join(status.value for status in Status)))
+            names=" | ".join(each.value for each in Status)))
         return
     if wanted is Status.DECLINED:
-        await _decline(message, "", ticket, agent, uow, desk, state)
+        await ask_decline_reason(message, ticket, state)
         return
-    await desk.move(uow, ticket, wanted, agent)
+    await desk.move(uow, ticket, wanted, agent_of(message))
 
 
-async def _close(message: Message, args: str, ticket: Ticket, agent: Actor,
-                 uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
-    await desk.move(uow, ticket, Status.CLOSED, agent, args or None)
+async def close(message: Message, command: CommandObject, ticket: Ticket,
+                uow: HandlerUnitOfWork, desk: Desk) -> None:
+    """/close [comment]: close the ticket."""
+    await desk.move(uow, ticket, Status.CLOSED, agent_of(message), arguments(command) or None)
 
 
-async def _decline(message: Message, args: str, ticket: Ticket, agent: Actor,
-                   uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
-    if args:
-        await desk.move(uow, ticket, Status.DECLINED, agent, args)
+async def decline(message: Message, command: CommandObject, ticket: Ticket,
+                  uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
+    """/decline [reason]: decline the ticket; without a reason, ask for it."""
+    reason = arguments(command)
+    if reason:
+        await desk.move(uow, ticket, Status.DECLINED, agent_of(message), reason)
         return
     await ask_decline_reason(message, ticket, state)
 
@@ -201,42 +173,50 @@ async def ask_decline_reason(message: Message, ticket: Ticket, state: FSMContext
                                number=ticket.number))
 
 
-async def _history(message: Message, args: str, ticket: Ticket, agent: Actor,
-                   uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
+async def history(message: Message, ticket: Ticket, uow: HandlerUnitOfWork, desk: Desk) -> None:
+    """/history: the ticket's events."""
     events = await uow.tickets.history(ticket.number)
     text = texts.history(events, desk.policy, desk.clock.now())
     await message.reply(text if len(text) <= 4000 else text[:3990] + "\n…")
 
 
-async def _canned(message: Message, args: str, ticket: Ticket, agent: Actor,
-                  uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
+async def canned(message: Message, command: CommandObject, ticket: Ticket,
+                 uow: HandlerUnitOfWork, desk: Desk) -> None:
+    """/canned NAME: send a prepared answer; without one, list them."""
+    name = arguments(command)
     names = [item.name for item in desk.policy.canned]
-    if args not in names:
+    if name not in names:
         await message.reply(_("Canned answers: {names}").format(
             names=escape(", ".join(names) or "—")))
         return
-    await desk.send_canned(uow, ticket, args, agent)
+    await desk.send_canned(uow, ticket, name, agent_of(message))
 
 
-async def _queue(message: Message, args: str, ticket: Ticket, agent: Actor,
-                 uow: HandlerUnitOfWork, desk: Desk, state: FSMContext) -> None:
-    keys = [queue.key for queue in desk.policy.queues]
-    if args not in keys:
+async def queue(message: Message, command: CommandObject, ticket: Ticket,
+                uow: HandlerUnitOfWork, desk: Desk) -> None:
+    """/queue KEY: move the ticket to another queue; without one, list them."""
+    key = arguments(command)
+    keys = [each.key for each in desk.policy.queues]
+    if key not in keys:
         await message.reply(_("Queues: {names}").format(names=escape(", ".join(keys))))
         return
-    await desk.change_queue(uow, ticket, args, agent)
+    await desk.change_queue(uow, ticket, key, agent_of(message))
 
 
-async def _bug(message: Message, args: str, ticket: Ticket, agent: Actor, uow: HandlerUnitOfWork,
-               desk: Desk, state: FSMContext) -> None:
-    if not args or len(args) > 500:
+async def bug(message: Message, command: CommandObject, ticket: Ticket,
+              uow: HandlerUnitOfWork, desk: Desk) -> None:
+    """/bug REF: link the ticket to a bug in the tracker."""
+    ref = arguments(command)
+    if not ref or len(ref) > 500:
         await message.reply(_("Usage: /bug 4711 or /bug https://tracker.example.com/4711"))
         return
-    await desk.link_bug(uow, ticket, args.split(maxsplit=1)[0], agent)
+    await desk.link_bug(uow, ticket, ref.split(maxsplit=1)[0], agent_of(message))
 
 
-async def _link(message: Message, args: str, ticket: Ticket, agent: Actor, uow: HandlerUnitOfWork,
-                desk: Desk, state: FSMContext) -> None:
+async def link(message: Message, command: CommandObject, ticket: Ticket,
+               uow: HandlerUnitOfWork, desk: Desk) -> None:
+    """/link N: the ticket is an incident of problem ticket N."""
+    args = arguments(command)
     if not args:
         await message.reply(_("Usage: /link 1017 (the problem ticket's number)"))
         return
@@ -244,7 +224,7 @@ async def _link(message: Message, args: str, ticket: Ticket, agent: Actor, uow: 
     try:
         if number is None:
             raise TicketNotFound(args)
-        await desk.link_problem(uow, ticket, number, agent)
+        await desk.link_problem(uow, ticket, number, agent_of(message))
     except TicketNotFound:
         await message.reply(_("There is no other ticket #{number}.").format(
             number=escape(args.lstrip("#")[:24])))
@@ -253,23 +233,27 @@ async def _link(message: Message, args: str, ticket: Ticket, agent: Actor, uow: 
             number=number))
 
 
-async def _ban(message: Message, args: str, ticket: Ticket, agent: Actor, uow: HandlerUnitOfWork,
-               desk: Desk, state: FSMContext) -> None:
+async def ban(message: Message, ticket: Ticket, uow: HandlerUnitOfWork, desk: Desk) -> None:
+    """/ban: the client's messages are no longer relayed."""
+    if await _set_ban(ticket, True, message, uow, desk):
+        await message.reply(_("The client of #{number} is banned: their messages are no "
+                              "longer relayed.").format(number=ticket.number))
+
+
+async def unban(message: Message, ticket: Ticket, uow: HandlerUnitOfWork, desk: Desk) -> None:
+    """/unban: the client's messages are relayed again."""
+    if await _set_ban(ticket, False, message, uow, desk):
+        await message.reply(_("The client of #{number} is unbanned.").format(
+            number=ticket.number))
+
+
+async def _set_ban(ticket: Ticket, banned: bool, message: Message, uow: HandlerUnitOfWork,
+                   desk: Desk) -> bool:
     client = await uow.clients.get(ticket.client_id)
     if client is None:
-        return
-    banned = message.text is not None and message.text.lstrip().lower().startswith("/ban")
-    await desk.ban(uow, client, banned, agent)
-    await message.reply((_("The client of #{number} is banned: their messages are no longer "
-                           "relayed.") if banned else
-                          _("The client of #{number} is unbanned.")).format(number=ticket.number))
-
-
-_TICKET_ACTIONS = {
-    "take": _take, "assign": _assign, "priority": _priority, "status": _status,
-    "close": _close, "decline": _decline, "history": _history, "canned": _canned,
-    "queue": _queue, "bug": _bug, "link": _link, "ban": _ban, "unban": _ban,
-}
+        return False
+    await desk.ban(uow, client, banned, agent_of(message))
+    return True
 
 
 async def find(message: Message, command: CommandObject, uow: HandlerUnitOfWork,
@@ -294,29 +278,23 @@ async def cancel_decline(message: Message, state: FSMContext) -> None:
     await message.reply(_("Not declined."))
 
 
-async def decline_reason(message: Message, state: FSMContext, uow: HandlerUnitOfWork,
-                         desk: Desk) -> None:
+async def decline_reason(message: Message, ticket: Ticket, state: FSMContext,
+                         uow: HandlerUnitOfWork, desk: Desk) -> None:
     """The reason for declining, written in the ticket's topic; the client reads it."""
-    number = (await state.get_data()).get("declining")
-    ticket = await ticket_here(message, uow)
-    if ticket is None or ticket.number != number:
+    if ticket.number != (await state.get_data()).get("declining"):
         # Written in another topic: an ordinary message there; the reason is still awaited.
-        await agent_message(message, uow, desk)
+        await agent_message(message, ticket, uow, desk)
         return
     await state.clear()
-    try:
-        await desk.move(uow, ticket, Status.DECLINED, agent_of(message), message.text)
-    except IllegalTransition:
-        await message.reply(_("Not possible: the ticket is {status}.").format(
-            status=texts.status_title(ticket.status)))
+    await desk.move(uow, ticket, Status.DECLINED, agent_of(message), message.text)
 
 
-async def other_command(message: Message, uow: HandlerUnitOfWork, desk: Desk) -> None:
+async def other_command(message: Message, desk: Desk) -> None:
     """Commands that are not relayed (and not known here) stay in the group; a note (/note,
     or `//` when that is the prefix) is marked as kept."""
     text = message.text or ""
-    if (text.startswith(desk.policy.note_prefix) or text.split(maxsplit=1)[0].split("@")[0]
-            == "/note") and await ticket_here(message, uow) is not None:
+    if (text.startswith(desk.policy.note_prefix)
+            or text.split(maxsplit=1)[0].split("@")[0] == "/note"):
         await kept_internal(message)
 
 
@@ -326,26 +304,22 @@ async def kept_internal(message: Message) -> None:
         await message.react([ReactionTypeEmoji(emoji=KEPT_INTERNAL)])
 
 
-async def agent_message(message: Message, uow: HandlerUnitOfWork, desk: Desk) -> None:
+async def agent_message(message: Message, ticket: Ticket, uow: HandlerUnitOfWork,
+                        desk: Desk) -> None:
     """An agent's message in a ticket's topic reaches the client (unless it is a note)."""
     if message.forum_topic_created or message.forum_topic_closed or message.pinned_message:
         return
     if message.sender_chat is not None and message.content_type in RELAYABLE:
         # Sent as the group (an anonymous administrator) or as a channel: no agent to name
         # or to make the assignee; the staff are told rather than left to believe it went.
-        if await ticket_here(message, uow) is not None:
-            await message.reply(_("Not delivered to the client: this was sent anonymously or "
-                                  "on behalf of a channel, and the client gets only what a "
-                                  "person on the staff writes. Please send it as yourself."))
+        await message.reply(_("Not delivered to the client: this was sent anonymously or on "
+                              "behalf of a channel, and the client gets only what a person on "
+                              "the staff writes. Please send it as yourself."))
         return
     if message.from_user is None or message.from_user.is_bot:
         return
     if (message.text or message.caption or "").startswith(desk.policy.note_prefix):
-        if await ticket_here(message, uow) is not None:
-            await kept_internal(message)
-        return
-    ticket = await ticket_here(message, uow)
-    if ticket is None:
+        await kept_internal(message)
         return
     try:
         await desk.agent_replied(uow, ticket, agent_of(message), source_of(message))
@@ -376,48 +350,88 @@ async def membership_changed(event: ChatMemberUpdated, staff_members: StaffMembe
                           event.new_chat_member.status)
 
 
-async def card_button(query: CallbackQuery, callback_data: TicketCb, uow: HandlerUnitOfWork,
-                      desk: Desk, state: FSMContext) -> None:
-    """A button of the ticket card: acts on the ticket as it is now, or says why not."""
-    ticket = await uow.tickets.get(callback_data.number)
-    if ticket is None:
-        await query.answer(_("No such ticket."), show_alert=True)
+async def take_button(query: CallbackQuery, ticket: Ticket, uow: HandlerUnitOfWork,
+                      desk: Desk) -> None:
+    """The card's Take."""
+    await desk.take(uow, ticket, agent_of(query))
+    await query.answer(_("Taken."))
+
+
+async def priority_button(query: CallbackQuery, ticket: Ticket, desk: Desk) -> None:
+    """The card's Priority: the levels to pick from."""
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.reply(_("New priority for #{number}:").format(
+            number=ticket.number), reply_markup=kb.priorities(
+                desk.policy, ticket, desk.policy.staff_language))
+
+
+async def priority_picked(query: CallbackQuery, callback_data: TicketCb, ticket: Ticket,
+                          uow: HandlerUnitOfWork, desk: Desk) -> None:
+    """A level picked: the ticket's priority now; the picker goes away."""
+    if callback_data.value not in {level.key for level in desk.policy.priorities}:
+        await query.answer(out_of_date())
         return
-    agent = agent_of(query)
-    action = callback_data.action
-    try:
-        if action == "take":
-            await desk.take(uow, ticket, agent)
-            await query.answer(_("Taken."))
-        elif action == "prio":
-            await query.answer()
-            if isinstance(query.message, Message):
-                await query.message.reply(_("New priority for #{number}:").format(
-                    number=ticket.number), reply_markup=kb.priorities(
-                        desk.policy, ticket, desk.policy.staff_language))
-        elif action == "setprio":
-            if callback_data.value not in {level.key for level in desk.policy.priorities}:
-                await query.answer(out_of_date())
-                return
-            before = ticket.priority
-            await desk.change_priority(uow, ticket, callback_data.value, agent)
-            await query.answer(priority_outcome(desk, ticket, before))
-            if isinstance(query.message, Message):
-                await unless_stale(query.message.delete())
-        elif action == "decline":
-            if isinstance(query.message, Message):
-                await ask_decline_reason(query.message, ticket, state)
-            await query.answer()
-        elif action in MOVES:
-            await desk.move(uow, ticket, MOVES[action], agent)
-            await query.answer(texts.status_title(MOVES[action]))
-        else:
-            await query.answer(out_of_date())
-    except (IllegalTransition, TicketClosed):
-        await query.answer(_("Not possible: the ticket is {status}.").format(
-            status=texts.status_title(ticket.status)), show_alert=True)
-    except NotAllowed:
-        await query.answer(taken_by_other(ticket), show_alert=True)
+    before = ticket.priority
+    await desk.change_priority(uow, ticket, callback_data.value, agent_of(query))
+    await query.answer(priority_outcome(desk, ticket, before))
+    if isinstance(query.message, Message):
+        await unless_stale(query.message.delete())
+
+
+async def decline_button(query: CallbackQuery, ticket: Ticket, state: FSMContext) -> None:
+    """The card's Decline: the reason is asked for."""
+    if isinstance(query.message, Message):
+        await ask_decline_reason(query.message, ticket, state)
+    await query.answer()
+
+
+async def move_button(query: CallbackQuery, callback_data: TicketCb, ticket: Ticket,
+                      uow: HandlerUnitOfWork, desk: Desk) -> None:
+    """A card's button that moves the ticket to another status."""
+    await desk.move(uow, ticket, MOVES[callback_data.action], agent_of(query))
+    await query.answer(texts.status_title(MOVES[callback_data.action]))
+
+
+async def other_card_button(query: CallbackQuery, callback_data: TicketCb,
+                            uow: HandlerUnitOfWork) -> None:
+    """A card's button of a ticket that is gone, or that this release does not know."""
+    if await uow.tickets.get(callback_data.number) is None:
+        await query.answer(_("No such ticket."), show_alert=True)
+    else:
+        await query.answer(out_of_date())
+
+
+async def not_possible(event: ErrorEvent, ticket: Ticket) -> None:
+    """IllegalTransition: the ticket's status does not allow it."""
+    await _tell(event, _("Not possible: the ticket is {status}.").format(
+        status=texts.status_title(ticket.status)))
+
+
+async def ticket_closed(event: ErrorEvent, ticket: Ticket) -> None:
+    """TicketClosed: a command hears that the ticket is closed; a button, its status."""
+    if isinstance(event.update.event, CallbackQuery):
+        await not_possible(event, ticket)
+        return
+    await _tell(event, _("Ticket #{number} is closed.").format(number=ticket.number))
+
+
+async def taken_by_another(event: ErrorEvent, ticket: Ticket) -> None:
+    """TakenByAnother: who has the ticket, and how to hand it over."""
+    await _tell(event, taken_by_other(ticket))
+
+
+async def _tell(event: ErrorEvent, text: str) -> None:
+    """Reply to the message (in its topic), or answer the button in a box; `text` is plain."""
+    if isinstance(event.update.event, Message):
+        await event.update.event.reply(escape(text))
+    elif isinstance(event.update.event, CallbackQuery):
+        await event.update.event.answer(text, show_alert=True)
+
+
+TICKET_COMMANDS = {"take": take, "assign": assign, "priority": priority, "status": status,
+                   "close": close, "decline": decline, "history": history, "canned": canned,
+                   "queue": queue, "bug": bug, "link": link, "ban": ban, "unban": unban}
 
 
 def make_router() -> Router:
@@ -427,14 +441,27 @@ def make_router() -> Router:
     router.message.filter(StaffChat())
     router.edited_message.filter(StaffChat())
     router.callback_query.filter(StaffChat())
-    router.message.register(ticket_command, Command(*TICKET_COMMANDS))
+    for name, handler in TICKET_COMMANDS.items():
+        router.message.register(handler, Command(name), TicketHere())
+    router.message.register(outside_a_ticket, Command(*TICKET_COMMANDS))
     router.message.register(find, Command("find"))
     router.message.register(cancel_decline, Command("cancel"), StateFilter(Declining.reason))
     router.message.register(decline_reason, StateFilter(Declining.reason),
-                            OnLoop(F.text & ~F.text.startswith("/")))
-    router.message.register(other_command, OnLoop(F.text.startswith("/")))
-    router.message.register(agent_message)
+                            OnLoop(F.text & ~F.text.startswith("/")), TicketHere())
+    router.message.register(other_command, OnLoop(F.text.startswith("/")), TicketHere())
+    router.message.register(agent_message, TicketHere())
     router.edited_message.register(agent_edit)
     router.chat_member.register(membership_changed, StaffChat())
-    router.callback_query.register(card_button, TicketCb.filter())
+    button = router.callback_query.register
+    button(take_button, TicketCb.filter(F.action == "take"), TicketHere())
+    button(priority_button, TicketCb.filter(F.action == "prio"), TicketHere())
+    button(priority_picked, TicketCb.filter(F.action == "setprio"), TicketHere())
+    button(decline_button, TicketCb.filter(F.action == "decline"), TicketHere())
+    button(move_button, TicketCb.filter(F.action.in_(MOVES)), TicketHere())
+    button(other_card_button, TicketCb.filter())
+    # The desk's refusals, answered once for every handler above (bot/middlewares.py's
+    # ErrorMiddleware hands them here, inside the update's language and transaction)
+    router.errors.register(not_possible, ExceptionTypeFilter(IllegalTransition))
+    router.errors.register(ticket_closed, ExceptionTypeFilter(TicketClosed))
+    router.errors.register(taken_by_another, ExceptionTypeFilter(TakenByAnother))
     return router
