@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from contextlib import suppress
 from html import escape
-from typing import Any
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -25,6 +24,7 @@ from handlers import keyboards_client as kb
 from handlers.callbacks import IntakeCb
 from handlers.fallback import unless_stale
 from handlers.filters import Command, OnLoop, PrivateChat
+from handlers.intake_form import Form, form_of, keep
 from handlers.ports import HandlerUnitOfWork
 from handlers.sources import source_of
 
@@ -103,17 +103,16 @@ async def begin(message: Message, state: FSMContext, client: Client, policy: Pol
     """
     before = await state.get_data()
     await state.clear()
-    intake = secrets.token_hex(3)
-    await state.update_data(intake=intake, parts=[], text="", example=example,
-                            kept=before.get("pending", []),
-                            kept_text=before.get("pending_text", ""))
+    form = Form(intake=secrets.token_hex(3), example=example, kept=before.get("pending", []),
+                kept_text=before.get("pending_text", ""))
+    await keep(state, form)
     if client.contract_number:
         await state.set_state(Intake.contract_confirm)
         await message.answer(_("Is this request about contract {number}?").format(
             number=escape(client.contract_number)),
-            reply_markup=kb.contract_confirm(intake, client.contract_number))
+            reply_markup=kb.contract_confirm(form.intake, client.contract_number))
         return
-    await ask_contract(message, state, intake)
+    await ask_contract(message, state, form)
 
 
 async def drop_buttons(message: Message, text: str | None = None) -> None:
@@ -124,29 +123,29 @@ async def drop_buttons(message: Message, text: str | None = None) -> None:
         await unless_stale(message.edit_reply_markup(reply_markup=None))
 
 
-def answers_so_far(data: dict[str, Any], policy: Policy, lang: str) -> list[str]:
+def answers_so_far(form: Form, policy: Policy, lang: str) -> list[str]:
     """The intake's answers given with buttons or checked so far, a line each."""
     lines = []
-    if data.get("contract"):
+    if form.contract:
         lines.append(_("Contract: {number} · {customer}").format(
-            number=escape(data["contract"]), customer=escape(data.get("customer") or "—")))
-    elif "contract" in data:
+            number=escape(form.contract), customer=escape(form.customer or "—")))
+    elif form.contract_answered:
         lines.append(_("Contract: none"))
-    if data.get("type"):
+    if form.type:
         lines.append(_("Type: {kind}").format(
-            kind=escape(policy.request_type(data["type"]).title.get(lang))))
-    if data.get("prio"):
-        prio = policy.priority(data["prio"])
+            kind=escape(policy.request_type(form.type).title.get(lang))))
+    if form.prio:
+        prio = policy.priority(form.prio)
         lines.append(_("Priority: {priority}").format(
             priority=f"{prio.emoji} " + escape(prio.title.get(lang)))
-            + (" ⚡ " + _("special request") if data.get("special") else ""))
+            + (" ⚡ " + _("special request") if form.special else ""))
     return lines
 
 
-async def ask_contract(message: Message, state: FSMContext, intake: str) -> None:
+async def ask_contract(message: Message, state: FSMContext, form: Form) -> None:
     """Ask for the contract number or license key."""
     await state.set_state(Intake.contract)
-    example = (await state.get_data()).get("example")
+    example = form.example
     await message.answer(
         _("Send your support contract number (like {example}) or your product's license "
           "key.").format(example=escape(example)) if example else
@@ -160,14 +159,16 @@ async def stale_without_intake(query: CallbackQuery) -> None:
 
 
 async def _current(query: CallbackQuery, callback_data: IntakeCb,
-                   state: FSMContext) -> dict[str, Any] | None:
-    data = await state.get_data()
-    if callback_data.intake and callback_data.intake != data.get("intake"):
+                   state: FSMContext) -> Form | None:
+    """The form of the intake the button belongs to; None (and the client told) when the
+    button is from an older one."""
+    form = await form_of(state)
+    if callback_data.intake and callback_data.intake != form.intake:
         await query.answer(_("This button is from an older request; use the latest message."),
                            show_alert=True)
         return None
     await query.answer()
-    return data
+    return form
 
 
 async def cancel_button(query: CallbackQuery, callback_data: IntakeCb,
@@ -184,38 +185,39 @@ async def cancel_button(query: CallbackQuery, callback_data: IntakeCb,
 async def use_remembered(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                          client: Client, desk: Desk, uow: HandlerUnitOfWork) -> None:
     """The client confirms the contract they proved before."""
-    data = await _current(query, callback_data, state)
-    if data is None or not isinstance(query.message, Message):
+    form = await _current(query, callback_data, state)
+    if form is None or not isinstance(query.message, Message):
         return
-    await accept_contract(query.message, state, desk, uow, client,
+    await accept_contract(query.message, state, form, desk, uow, client,
                           client.contract_number or "", in_place=True)
 
 
 async def other_contract(query: CallbackQuery, callback_data: IntakeCb,
                          state: FSMContext) -> None:
     """The client wants to give another contract."""
-    data = await _current(query, callback_data, state)
-    if data is not None and isinstance(query.message, Message):
+    form = await _current(query, callback_data, state)
+    if form is not None and isinstance(query.message, Message):
         await drop_buttons(query.message)
-        await ask_contract(query.message, state, data["intake"])
+        await ask_contract(query.message, state, form)
 
 
 async def contract_given(message: Message, state: FSMContext, client: Client, desk: Desk,
                          uow: HandlerUnitOfWork) -> None:
     """Check a contract number or license key against the registry."""
-    await accept_contract(message, state, desk, uow, client, message.text or "")
+    await accept_contract(message, state, await form_of(state), desk, uow, client,
+                          message.text or "")
 
 
-async def accept_contract(message: Message, state: FSMContext, desk: Desk, uow: HandlerUnitOfWork,
-                          client: Client, given: str, in_place: bool = False) -> None:
+async def accept_contract(message: Message, state: FSMContext, form: Form, desk: Desk,
+                          uow: HandlerUnitOfWork, client: Client, given: str,
+                          in_place: bool = False) -> None:
     """Remember a valid contract and go on; explain an unknown or expired one."""
-    data = await state.get_data()
-    intake = data.get("intake", "")
+    intake = form.intake
     try:
         contract = await desk.contract_for(uow, given)
     except UnknownContract:
         await state.set_state(Intake.contract)
-        example = data.get("example")
+        example = form.example
         await message.answer(
             _("Contract “{number}” is not in our registry. Check the number (it looks like "
               "{example}) and send it again.").format(number=escape(given.strip()[:64]),
@@ -233,59 +235,58 @@ async def accept_contract(message: Message, state: FSMContext, desk: Desk, uow: 
         return
     client.contract_number = contract.number
     await uow.clients.save(client)
-    await state.update_data(contract=contract.number, customer=contract.customer,
-                            sla_level=contract.sla_level,
-                            special_allowed=contract.special_requests)
-    if data.get("special") and not contract.special_requests:
-        await state.update_data(special=False)  # edited to a contract that does not allow it
-    await next_step(message, state, desk.policy, client, "contract", in_place=in_place)
+    form.contract, form.customer = contract.number, contract.customer
+    form.sla_level, form.special_allowed = contract.sla_level, contract.special_requests
+    if form.special and not contract.special_requests:
+        form.special = False  # edited to a contract that does not allow it
+    await keep(state, form)
+    await next_step(message, state, form, desk.policy, client, "contract", in_place=in_place)
 
 
 async def without_contract(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                            client: Client, policy: Policy) -> None:
     """Go on without a contract, at the lowest SLA level (if the desk allows it)."""
-    data = await _current(query, callback_data, state)
-    if data is None or not isinstance(query.message, Message):
+    form = await _current(query, callback_data, state)
+    if form is None or not isinstance(query.message, Message):
         return
     if not policy.allow_without_contract:
         await query.message.answer(_("This desk serves only clients with a contract."))
         return
-    await state.update_data(contract=None, customer=None,
-                            sla_level=policy.lowest_sla_level.key, special_allowed=False,
-                            special=False)
-    await next_step(query.message, state, policy, client, "contract", in_place=True)
+    form.contract = form.customer = None
+    form.sla_level, form.special_allowed, form.special = policy.lowest_sla_level.key, False, False
+    await keep(state, form)
+    await next_step(query.message, state, form, policy, client, "contract", in_place=True)
 
 
-async def next_step(message: Message, state: FSMContext, policy: Policy, client: Client,
-                    finished: str, in_place: bool = False) -> None:
+async def next_step(message: Message, state: FSMContext, form: Form, policy: Policy,
+                    client: Client, finished: str, in_place: bool = False) -> None:
     """After a step: back to the summary when editing, else the following step.
 
     `in_place`: the step was answered with a button on `message`, which then shows the
     answers so far and carries the next question itself when that is a button question too.
     """
-    data = await state.get_data()
-    if data.get("editing"):
-        await state.update_data(editing=None)
+    if form.editing:
+        form.editing = False
+        await keep(state, form)
         if in_place:
-            await drop_buttons(message, "\n".join(answers_so_far(data, policy, client.language)))
-        await show_summary(message, state, policy, client)
+            await drop_buttons(message, "\n".join(answers_so_far(form, policy, client.language)))
+        await show_summary(message, state, form, policy, client)
         return
     order = ("contract", "type", "prio", "subject")
     following = order[order.index(finished) + 1] if finished in order[:-1] else "description"
-    await ask(message, state, policy, client, following, in_place=in_place)
+    await ask(message, state, form, policy, client, following, in_place=in_place)
 
 
-async def ask(message: Message, state: FSMContext, policy: Policy, client: Client,
-              step: str, in_place: bool = False) -> None:
+async def ask(message: Message, state: FSMContext, form: Form, policy: Policy,
+              client: Client, step: str, in_place: bool = False) -> None:
     """Ask the question of one step (in `message` itself when `in_place` and it has buttons)."""
-    data = await state.get_data()
-    intake = data.get("intake", "")
+    intake = form.intake
     lang = client.language
-    answered = answers_so_far(data, policy, lang)
+    answered = answers_so_far(form, policy, lang)
     if step == "contract":
         if in_place:
             await drop_buttons(message)
-        await ask_contract(message, state, intake)
+        await ask_contract(message, state, form)
         return
     if step in ("type", "prio"):
         if step == "type":
@@ -297,7 +298,7 @@ async def ask(message: Message, state: FSMContext, policy: Policy, client: Clien
             lines = [_("How urgent is it?")]
             lines += [f"{level.emoji} <b>{escape(level.title.get(lang))}</b> — "
                       f"{escape(level.description.get(lang))}" for level in policy.priorities]
-            markup = kb.priorities(policy, lang, intake, bool(data.get("special_allowed")))
+            markup = kb.priorities(policy, lang, intake, form.special_allowed)
         text = "\n".join([*answered, "", *lines] if answered else lines)
         if in_place:
             with suppress(TelegramBadRequest):
@@ -314,18 +315,19 @@ async def ask(message: Message, state: FSMContext, policy: Policy, client: Clien
                                       "Write the subject in one line (up to {limit} characters).",
                                       limit).format(limit=limit))
         return
-    kept = data.get("kept", [])  # written after a request closed, before this one began
-    await state.update_data(parts=kept, text=data.get("kept_text", ""), kept=[], kept_text="",
-                            description_full=False)
+    kept = form.kept  # written after a request closed, before this one began
+    form.parts, form.text, form.kept, form.kept_text = kept, form.kept_text, [], ""
+    form.description_full = False
+    answers = [] if form.faq_shown else matching_faq(policy, form.subject)
+    form.faq_shown = form.faq_shown or bool(answers)
+    await keep(state, form)
     await state.set_state(Intake.description)
-    answers = [] if data.get("faq_shown") else matching_faq(policy, data.get("subject", ""))
     lines = []
     if kept:
         lines.append(ngettext("Already in the description: {count} message you wrote.",
                               "Already in the description: {count} messages you wrote.",
                               len(kept)).format(count=len(kept)))
     if answers:
-        await state.update_data(faq_shown=True)
         # Known answers first (SPEC §1): shown with the description prompt, no extra step.
         lines.append(_("Maybe one of these answers helps:"))
         lines += [f"• <a href=\"{escape(entry.url, quote=True)}\">"
@@ -344,30 +346,32 @@ async def ask(message: Message, state: FSMContext, policy: Policy, client: Clien
 async def type_chosen(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                       client: Client, policy: Policy) -> None:
     """A request type was picked."""
-    data = await _current(query, callback_data, state)
-    if data is None or not isinstance(query.message, Message):
+    form = await _current(query, callback_data, state)
+    if form is None or not isinstance(query.message, Message):
         return
     if callback_data.value not in {kind.key for kind in policy.request_types}:
         return
-    await state.update_data(type=callback_data.value)
-    await next_step(query.message, state, policy, client, "type", in_place=True)
+    form.type = callback_data.value
+    await keep(state, form)
+    await next_step(query.message, state, form, policy, client, "type", in_place=True)
 
 
 async def priority_chosen(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                           client: Client, policy: Policy) -> None:
     """A priority (or the special request) was picked."""
-    data = await _current(query, callback_data, state)
-    if data is None or not isinstance(query.message, Message):
+    form = await _current(query, callback_data, state)
+    if form is None or not isinstance(query.message, Message):
         return
     if callback_data.action == "special":
-        if not data.get("special_allowed"):
+        if not form.special_allowed:
             return
-        await state.update_data(prio=policy.priorities[0].key, special=True)
+        form.prio, form.special = policy.priorities[0].key, True
     elif callback_data.value in {level.key for level in policy.priorities}:
-        await state.update_data(prio=callback_data.value, special=False)
+        form.prio, form.special = callback_data.value, False
     else:
         return
-    await next_step(query.message, state, policy, client, "prio", in_place=True)
+    await keep(state, form)
+    await next_step(query.message, state, form, policy, client, "prio", in_place=True)
 
 
 async def subject_given(message: Message, state: FSMContext, client: Client,
@@ -385,21 +389,24 @@ async def subject_given(message: Message, state: FSMContext, client: Client,
             "The subject must be one line of at most {limit} characters; the details go into "
             "the description.", limit).format(limit=limit))
         return
-    await state.update_data(subject=subject)
-    await next_step(message, state, policy, client, "subject")
+    form = await form_of(state)
+    form.subject = subject
+    await keep(state, form)
+    await next_step(message, state, form, policy, client, "subject")
 
 
 async def description_part(message: Message, state: FSMContext) -> None:
     """Collect one message of the description (albums are kept together); a 👍 on it says
     it was received, without a message of its own."""
-    data = await state.get_data()
-    parts: list[dict[str, Any]] = data.get("parts", [])
+    form = await form_of(state)
+    parts = form.parts
     source = source_of(message)
     if message.media_group_id and parts and parts[-1].get("album") == message.media_group_id:
         parts[-1]["ids"].append(message.message_id)
     elif len(parts) >= DESCRIPTION_PARTS:
-        if not data.get("description_full"):  # said once; never a silent drop
-            await state.update_data(description_full=True)
+        if not form.description_full:  # said once; never a silent drop
+            form.description_full = True
+            await keep(state, form)
             await message.answer(ngettext(
                 "The description is full: it keeps the first {count} message. This one and "
                 "any more were not added; press Done, and send them once the request is "
@@ -407,13 +414,13 @@ async def description_part(message: Message, state: FSMContext) -> None:
                 "The description is full: it keeps the first {count} messages. This one and "
                 "any more were not added; press Done, and send them once the request is "
                 "registered.", len(parts)).format(count=len(parts)),
-                reply_markup=kb.description_done(data.get("intake", "")))
+                reply_markup=kb.description_done(form.intake))
         return
     else:
         parts.append(source)
     piece = message.text or message.caption or ""
-    text = "\n".join(filter(None, (data.get("text", ""), piece)))
-    await state.update_data(parts=parts, text=text)
+    form.text = "\n".join(filter(None, (form.text, piece)))
+    await keep(state, form)
     with suppress(TelegramBadRequest):  # a message that cannot take reactions: still kept
         await message.react([ReactionTypeEmoji(emoji=RECEIVED)])
 
@@ -421,24 +428,24 @@ async def description_part(message: Message, state: FSMContext) -> None:
 async def description_done(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                            client: Client, policy: Policy) -> None:
     """Done with the description: the summary."""
-    data = await _current(query, callback_data, state)
-    if data is None or not isinstance(query.message, Message):
+    form = await _current(query, callback_data, state)
+    if form is None or not isinstance(query.message, Message):
         return
-    if not data.get("parts"):
+    if not form.parts:
         await query.message.answer(_("Please describe the problem first (at least one "
                                      "message)."))
         return
     await drop_buttons(query.message)
-    await show_summary(query.message, state, policy, client)
+    await show_summary(query.message, state, form, policy, client)
 
 
 async def faq_solved(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                      client: Client, policy: Policy, uow: HandlerUnitOfWork, desk: Desk) -> None:
     """A known answer solved it: no ticket, counted as deflected."""
-    data = await _current(query, callback_data, state)
-    if data is None or not isinstance(query.message, Message):
+    form = await _current(query, callback_data, state)
+    if form is None or not isinstance(query.message, Message):
         return
-    answers = matching_faq(policy, data.get("subject", ""))
+    answers = matching_faq(policy, form.subject)
     await uow.deflections.add(client.id, answers[0].url if answers else "", desk.clock.now())
     await state.clear()
     await drop_buttons(query.message)
@@ -449,82 +456,82 @@ async def faq_solved(query: CallbackQuery, callback_data: IntakeCb, state: FSMCo
 async def back_to_summary(query: CallbackQuery, callback_data: IntakeCb,
                           state: FSMContext) -> None:
     """Nothing to change after all: the summary gets its buttons back."""
-    data = await _current(query, callback_data, state)
-    if data is not None and isinstance(query.message, Message):
+    form = await _current(query, callback_data, state)
+    if form is not None and isinstance(query.message, Message):
         with suppress(TelegramBadRequest):
-            await query.message.edit_reply_markup(reply_markup=kb.summary(data["intake"]))
+            await query.message.edit_reply_markup(reply_markup=kb.summary(form.intake))
 
 
 async def to_summary(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                      client: Client, policy: Policy) -> None:
     """The known answers did not help (an intake from before they came with the prompt)."""
-    data = await _current(query, callback_data, state)
-    if data is None or not isinstance(query.message, Message) or not data.get("parts"):
+    form = await _current(query, callback_data, state)
+    if form is None or not isinstance(query.message, Message) or not form.parts:
         return
     await drop_buttons(query.message)
-    await show_summary(query.message, state, policy, client)
+    await show_summary(query.message, state, form, policy, client)
 
 
-async def show_summary(message: Message, state: FSMContext, policy: Policy,
+async def show_summary(message: Message, state: FSMContext, form: Form, policy: Policy,
                        client: Client) -> None:
     """The summary with Confirm / Edit / Cancel."""
-    data = await state.get_data()
     await state.set_state(Intake.summary)
     lang = client.language
-    level = policy.sla_level(data["sla_level"])
-    prio = policy.priority(data["prio"])
-    description = data.get("text", "")
+    level = policy.sla_level(form.sla_level or "")
+    prio = policy.priority(form.prio or "")
+    description = form.text
     if len(description) > 1500:
         description = description[:1500] + "…"
     lines = [
         "<b>" + _("Your request") + "</b>",
-        _("Contract: {number} · {customer}").format(number=escape(data.get("contract") or "—"),
-                                                    customer=escape(data.get("customer") or "—")),
+        _("Contract: {number} · {customer}").format(number=escape(form.contract or "—"),
+                                                    customer=escape(form.customer or "—")),
         _("SLA level: {level}").format(level=escape(level.title.get(lang))),
-        _("Type: {kind}").format(kind=escape(policy.request_type(data["type"]).title.get(lang))),
+        _("Type: {kind}").format(
+            kind=escape(policy.request_type(form.type or "").title.get(lang))),
         _("Priority: {priority}").format(priority=f"{prio.emoji} "
                                          + escape(prio.title.get(lang)))
-        + (" ⚡ " + _("special request") if data.get("special") else ""),
-        _("Subject: {subject}").format(subject=escape(data["subject"])),
+        + (" ⚡ " + _("special request") if form.special else ""),
+        _("Subject: {subject}").format(subject=escape(form.subject)),
         _("Description: {text}").format(text=escape(description) or "—"),
         ngettext("{count} message in the description", "{count} messages in the description",
-                 len(data.get("parts", []))).format(count=len(data.get("parts", []))),
+                 len(form.parts)).format(count=len(form.parts)),
     ]
-    await message.answer("\n".join(lines), reply_markup=kb.summary(data["intake"]))
+    await message.answer("\n".join(lines), reply_markup=kb.summary(form.intake))
 
 
 async def edit(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext) -> None:
     """Which field to edit."""
-    data = await _current(query, callback_data, state)
-    if data is not None and isinstance(query.message, Message):
+    form = await _current(query, callback_data, state)
+    if form is not None and isinstance(query.message, Message):
         with suppress(TelegramBadRequest):  # the summary's buttons become the fields
-            await query.message.edit_reply_markup(reply_markup=kb.edit_fields(data["intake"]))
+            await query.message.edit_reply_markup(reply_markup=kb.edit_fields(form.intake))
 
 
 async def edit_field(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                      client: Client, policy: Policy) -> None:
     """Go back to one step; afterwards the summary shows again."""
-    data = await _current(query, callback_data, state)
-    if data is None or not isinstance(query.message, Message):
+    form = await _current(query, callback_data, state)
+    if form is None or not isinstance(query.message, Message):
         return
     if callback_data.value not in {"contract", "type", "prio", "subject", "description"}:
         return
-    await state.update_data(editing=callback_data.value != "description")
+    form.editing = callback_data.value != "description"
+    await keep(state, form)
     await drop_buttons(query.message)
-    await ask(query.message, state, policy, client, callback_data.value)
+    await ask(query.message, state, form, policy, client, callback_data.value)
 
 
 async def confirm(query: CallbackQuery, callback_data: IntakeCb, state: FSMContext,
                   client: Client, desk: Desk, uow: HandlerUnitOfWork) -> None:
     """Register the ticket; the acknowledgement goes out through the outbox."""
-    data = await _current(query, callback_data, state)
-    if data is None:
+    form = await _current(query, callback_data, state)
+    if form is None:
         return
-    draft = Draft(sla_level=data["sla_level"], request_type=data["type"], priority=data["prio"],
-                  subject=data["subject"], contract_number=data.get("contract"),
-                  customer=data.get("customer"), special=bool(data.get("special")),
-                  description=tuple(data.get("parts", [])),
-                  description_text=data.get("text", ""))
+    draft = Draft(sla_level=form.sla_level or "", request_type=form.type or "",
+                  priority=form.prio or "", subject=form.subject,
+                  contract_number=form.contract, customer=form.customer, special=form.special,
+                  description=tuple(form.parts), description_text=form.text)
     await desk.register(uow, client, draft)
     await state.clear()
     if isinstance(query.message, Message) and query.message.reply_markup is not None:
