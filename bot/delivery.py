@@ -469,7 +469,7 @@ class Delivery:
             await self.pacer.wait(chat_id)
             await self.bot.send_message(chat_id=chat_id, text=header.rstrip(),
                                         message_thread_id=thread_id, reply_parameters=reply)
-        await self.pacer.wait(chat_id)
+        await self.pacer.wait(chat_id, len(ids))  # an album: each of its messages counts
         if len(ids) > 1:
             copies: list[MessageId] = await self.bot.copy_messages(
                 chat_id=chat_id, from_chat_id=source["chat"], message_ids=ids,

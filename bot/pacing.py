@@ -1,29 +1,39 @@
-"""Telegram's sending limits, kept before each call (per chat, per group, per bot).
+"""Telegram's sending limits, kept before each call: the part no library does.
 
-Sends to one chat are spaced by the chat's interval counted from the moment the previous send
-really went out, not from when it was planned: a send that left late (a busy event loop, a
-slow answer before it) pushes the next one back, so a sliding window like Telegram's never
-holds one send too many. Every interval carries a small safety margin for the jitter between
-our clock and the moment a request reaches Telegram.
+aiolimiter spaces the sends: a leaky bucket of capacity one per chat (Telegram's one message a
+second to a chat, a group's burst included) and one for the bot (30 a second), each counted
+from the moment the previous send really went out. What aiolimiter cannot do is left here:
 
-The bot's overall limit (30 a second) is kept by what has *arrived*, too: a send may go only
-once the send thirty before it was answered a whole window ago. Sends let through a few
-milliseconds apart can reach Telegram together (a busy event loop, new connections, a busy
-server reading them late), and a window counted from when they were let through would then
-hold more than thirty; one counted from their answers cannot, since a request arrives before
-it is answered.
+- **A group's 20 messages a minute as a sliding window.** A quiet staff group takes a burst (a
+  new ticket's card, description and screenshot a second apart) while any minute holds at
+  most 19 of its messages. A leaky bucket cannot give both: one of capacity b that refills at
+  r a minute lets b + r messages into one minute.
+- **Windows counted from answers.** Sends let through a few milliseconds apart can reach
+  Telegram together (a busy event loop, new connections, a server reading them late); a send
+  may go only once the one a window's count before it was *answered* a whole window ago (the
+  bot's 30 a second, a group's 20 a minute). A request arrives before it is answered, so
+  Telegram's sliding count never holds one too many. An album counts once per message.
+- **Turns.** One task at a time sends to a chat; who goes next is decided when the chat becomes
+  free (the outbox weighs how much a lane has waiting and for how long), and the holder sends
+  every part of its item before the next one.
+- **Telegram's 429**: the chat is held as long as Telegram asks, and the call made again.
+- **Several processes**: `SharedSlots` keeps the same spacing, holds and group windows in
+  Redis, so that no process bursts into a budget another one spent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import count as counter
 from typing import Any
 
 from aiogram import Bot
@@ -34,6 +44,7 @@ from aiogram.client.session.middlewares.base import (
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+from aiolimiter import AsyncLimiter
 
 log = logging.getLogger(__name__)
 TURN_LEAD = 0.05  # seconds before its chat is due that a turn begins
@@ -45,34 +56,44 @@ _CURRENT_CHAT: ContextVar[int | None] = ContextVar("pacer_current_chat", default
 
 @dataclass(frozen=True)
 class SendLimits:
-    """Minimum spacing of sends: 1/s per private chat, 20/min per group, 30/s per bot.
+    """Telegram's limits: 1/s per chat, 20 a minute per group, 30/s per bot.
 
-    `margin` is added to every interval as a share of it (5%: 19 messages a minute to a
-    group rather than 20), so that jitter never makes one send too many in Telegram's window.
+    `margin` is added to every interval as a share of it, and taken off a group's minute
+    (5%: 19 messages a minute rather than 20), so that jitter never makes one send too many.
     """
 
-    private_interval: float = 1.0
-    group_interval: float = 3.0
+    private_interval: float = 1.0  # between two sends to a private chat
+    group_interval: float = 1.0  # between two sends to a group (a burst's pace)
     global_interval: float = 1 / 30
     margin: float = 0.05
     # Seconds by which one send may reach Telegram later than planned relative to the next
     # ones (the event loop, the connection pool, the network), spread over each window's
-    # sends: Telegram's sliding count then never holds one too many. At Telegram's scale it
-    # costs a third of a millisecond a send; it is what keeps the limits when the tests scale
-    # a second down to 10 ms and their fake Telegram shares the bot's event loop.
+    # sends. At Telegram's scale it costs a third of a millisecond a send; it is what keeps
+    # the limits when the tests scale a second down to 10 ms.
     jitter: float = 0.010
+    group_window: float = 60.0  # Telegram's window for a group's GROUP_WINDOW_SENDS
 
     def scaled(self, factor: float) -> SendLimits:
         """The same limits with every interval multiplied by `factor` (tests run faster); the
         jitter is the machine's, not Telegram's: it stays."""
         return SendLimits(self.private_interval * factor, self.group_interval * factor,
-                          self.global_interval * factor, self.margin, self.jitter)
+                          self.global_interval * factor, self.margin, self.jitter,
+                          self.group_window * factor)
+
+    def spacing(self, chat_id: int) -> float:
+        """The least time between two sends to this chat (groups have negative ids)."""
+        return self._spaced(self.group_interval if chat_id < 0 else self.private_interval, 1)
+
+    def group_sends(self) -> int:
+        """Sends a group's window may hold."""
+        return math.floor(GROUP_WINDOW_SENDS * (1 - self.margin))
 
     def interval(self, chat_id: int) -> float:
-        """The spacing of sends to this chat (groups and channels have negative ids)."""
-        if chat_id < 0:
-            return self._spaced(self.group_interval, GROUP_WINDOW_SENDS)
-        return self._spaced(self.private_interval, 1)
+        """The spacing of sends to this chat when it is busy: a group's minute shared by the
+        sends it holds, or the chat's spacing if that is longer."""
+        if chat_id < 0 and self.group_window > 0:
+            return max(self.spacing(chat_id), self.group_window / self.group_sends())
+        return self.spacing(chat_id)
 
     def bot_interval(self) -> float:
         """The spacing of any two sends of the bot."""
@@ -94,6 +115,53 @@ class _Flight:
 
     granted: float
     landed: asyncio.Future[float]
+    shared: tuple[int, str, int] | None = None  # in Redis: (group, its entry, messages)
+
+    def arrived_by(self) -> float:
+        """When the send reached Telegram at the latest (as far as we know now)."""
+        cap = self.granted + FLIGHT_CAP
+        return min(self.landed.result(), cap) if self.landed.done() else cap
+
+
+@dataclass
+class _AnsweredWindow:
+    """At most `sends` messages in any `seconds`, counted from when they were answered."""
+
+    sends: int
+    seconds: float
+    flights: deque[_Flight] = field(default_factory=deque)
+
+    def __post_init__(self) -> None:
+        self.flights = deque(maxlen=max(self.sends, 1))
+
+    def record(self, flight: _Flight, messages: int) -> None:
+        """A send of `messages` messages went out."""
+        if self.seconds > 0:
+            self.flights.extend([flight] * messages)
+
+    def _oldest(self, messages: int) -> _Flight | None:
+        """The send that must have left the window before `messages` more fit in it."""
+        excess = len(self.flights) + min(messages, self.sends) - self.sends
+        if self.seconds <= 0 or excess <= 0:
+            return None
+        return self.flights[excess - 1]
+
+    def due(self, messages: int = 1) -> float:
+        """When `messages` more fit (in the past if they fit now)."""
+        oldest = self._oldest(messages)
+        return float("-inf") if oldest is None else oldest.arrived_by() + self.seconds
+
+    async def wait(self, messages: int = 1) -> bool:
+        """Wait until `messages` more fit; whether anything was waited for."""
+        waited = False
+        while (oldest := self._oldest(messages)) is not None and (
+                delay := oldest.arrived_by() + self.seconds - time.monotonic()) > 0:
+            waited = True
+            if oldest.landed.done():
+                await asyncio.sleep(delay)
+            else:  # its answer may bring the moment forward
+                await asyncio.wait({oldest.landed}, timeout=delay)
+        return waited
 
 
 _CURRENT_FLIGHT: ContextVar[_Flight | None] = ContextVar("pacer_current_flight", default=None)
@@ -108,32 +176,31 @@ class _Waiter:
 
 
 class Pacer:
-    """Lets sends through one at a time per chat, spaced by the limits.
+    """Lets sends through one at a time per chat, within the limits.
 
     Who goes next to a busy chat is decided when the chat becomes free: the waiter whose
     `priority` is highest then (the outbox weighs how much a lane has waiting and for how
     long), the earliest to ask among equals. A task holding a chat's turn (`turn`) sends as
-    many messages as its item needs, each spaced by the interval, before the next one goes.
+    many messages as its item needs, each spaced by the limits, before the next one goes.
     """
 
-    def __init__(self, limits: SendLimits,
-                 monotonic: Callable[[], float] = time.monotonic,
-                 shared: SharedSlots | None = None) -> None:
+    def __init__(self, limits: SendLimits, shared: SharedSlots | None = None) -> None:
         self.limits = limits
-        self.monotonic = monotonic
         self.shared = shared  # the other processes' sends too (several bot processes)
-        self._last: dict[int, float] = {}  # when the chat's previous send went out
+        self._spacing: dict[int, AsyncLimiter] = {}
+        bot_interval = limits.bot_interval()
+        self._bot = AsyncLimiter(1, bot_interval) if bot_interval > 0 else None
+        self._bot_window = _AnsweredWindow(BOT_WINDOW_SENDS, limits.bot_window())
+        self._group_windows: dict[int, _AnsweredWindow] = {}
         self._held: dict[int, float] = {}  # Telegram said: nothing to this chat before then
         self._holders: dict[int, asyncio.Task[Any] | None] = {}
         self._waiters: dict[int, list[_Waiter]] = {}
         self._asked = 0
-        self._last_global = float("-inf")
-        self._flights: deque[_Flight] = deque()  # the bot's last BOT_WINDOW_SENDS sends
 
     @asynccontextmanager
     async def turn(self, chat_id: int,
                    priority: Callable[[], float] = lambda: 0.0) -> AsyncIterator[None]:
-        """Hold the chat's turn (waiting for it and for the chat to be due)."""
+        """Hold the chat's turn (waiting for it, for a hold and for room in its window)."""
         task = asyncio.current_task()
         if self._holders.get(chat_id) is task:  # already ours: the sends of one item
             yield
@@ -141,67 +208,97 @@ class Pacer:
         await self._acquire(chat_id, priority)
         try:
             # Until a little before the chat is due: what the holder does before sending
-            # (claiming its item, reading the topic) then overlaps the wait instead of
-            # adding to every interval.
-            lead = min(self.limits.interval(chat_id) / 2, TURN_LEAD)
-            while (delay := self._due(chat_id) - lead - self.monotonic()) > 0:
+            # (claiming its item, reading the topic) then overlaps the wait, and claims
+            # everything that came while the chat was busy.
+            lead = min(self.limits.spacing(chat_id) / 2, TURN_LEAD)
+            while (delay := self._due(chat_id) - lead - time.monotonic()) > 0:
                 await asyncio.sleep(delay)
             yield
         finally:
             self._release(chat_id)
 
-    async def wait(self, chat_id: int) -> None:
-        """Wait until a message may go to `chat_id`; the caller sends right after."""
+    async def wait(self, chat_id: int, messages: int = 1) -> None:
+        """Wait until `messages` messages (an album has several) may go to `chat_id` in one
+        call; the caller sends right after."""
         _CURRENT_CHAT.set(chat_id)
         async with self.turn(chat_id, lambda: float("inf")):
-            while True:
-                while (delay := self._due(chat_id) - self.monotonic()) > 0 or (
-                        await self._wait_window()):
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                if self.shared is None:
-                    break
-                delay = await self.shared.take(chat_id, self.limits.interval(chat_id),
-                                               self.limits.bot_interval())
-                if delay <= 0:
-                    break
-                await asyncio.sleep(delay)
-            self._take_off(chat_id)
+            window = self._group_window(chat_id)
+            while (delay := self._held.get(chat_id, 0.0) - time.monotonic()) > 0 or (
+                    window is not None and await window.wait(messages)):
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            spacing = self._limiter(chat_id)
+            if spacing is not None:
+                await spacing.acquire()
+            await self._bot_turn(messages)
+            member = None
+            if self.shared is not None:
+                member = await self.shared.take_slot(chat_id, self.limits, messages)
+            self._take_off(chat_id, messages, member)
 
-    async def _wait_window(self) -> bool:
-        """Wait until the send BOT_WINDOW_SENDS before the next one arrived a window ago;
-        whether anything was waited for (the other conditions are to be looked at again)."""
-        if len(self._flights) < BOT_WINDOW_SENDS or self.limits.global_interval <= 0:
-            return False
-        oldest = self._flights[-BOT_WINDOW_SENDS]
-        cap = oldest.granted + FLIGHT_CAP
-        if not oldest.landed.done() and (flying := cap - self.monotonic()) > 0:
-            await asyncio.wait({oldest.landed}, timeout=flying)
-            return True
-        landed = min(oldest.landed.result() if oldest.landed.done() else cap, cap)
-        delay = landed + self.limits.bot_window() - self.monotonic()
-        if delay <= 0:
-            return False
-        await asyncio.sleep(delay)
-        return True
+    async def wait_turn_of_bot(self, chat_id: int) -> None:
+        """For an answer outside the outbox (a handler replying to a person): only the bot's
+        overall budget is waited for; the chat's spacing and window then count this send."""
+        await self._bot_turn(1)
+        if self.shared is not None:
+            await self.shared.take_slot(chat_id, self.limits, 1, answer=True)
+        spacing = self._limiter(chat_id)
+        if spacing is not None and spacing.has_capacity():
+            await spacing.acquire()  # has room: returns at once
+        self._take_off(chat_id, 1, None)
 
-    def _take_off(self, chat_id: int) -> None:
+    async def _bot_turn(self, messages: int) -> None:
+        """Wait for the bot's spacing and for room in its window of answers."""
+        while True:
+            if self._bot is not None:
+                await self._bot.acquire()
+            if not await self._bot_window.wait(messages):
+                return  # room now, with nothing awaited since it was seen
+
+    def _take_off(self, chat_id: int, messages: int, shared: tuple[int, str, int] | None
+                  ) -> None:
         """A send to `chat_id` goes now (its answer is awaited by `landed`)."""
-        now = self.monotonic()
-        self._last[chat_id] = max(self._last.get(chat_id, float("-inf")), now)
-        self._last_global = now
-        flight = _Flight(now, asyncio.get_running_loop().create_future())
-        self._flights.append(flight)
-        if len(self._flights) > BOT_WINDOW_SENDS:
-            self._flights.popleft()
+        flight = _Flight(time.monotonic(), asyncio.get_running_loop().create_future(), shared)
+        self._bot_window.record(flight, messages)
+        window = self._group_window(chat_id)
+        if window is not None:
+            window.record(flight, messages)
         _CURRENT_FLIGHT.set(flight)
 
     def landed(self) -> None:
         """The send this task was let through for was answered (or failed)."""
         flight = _CURRENT_FLIGHT.get()
         if flight is not None and not flight.landed.done():
-            flight.landed.set_result(self.monotonic())
+            flight.landed.set_result(time.monotonic())
         _CURRENT_FLIGHT.set(None)
+
+    async def answered(self) -> None:
+        """`landed`, and told to the other processes (for a group's window)."""
+        flight = _CURRENT_FLIGHT.get()
+        self.landed()
+        if flight is not None and flight.shared is not None and self.shared is not None:
+            await self.shared.landed(*flight.shared)
+
+    def _limiter(self, chat_id: int) -> AsyncLimiter | None:
+        spacing = self.limits.spacing(chat_id)
+        if spacing <= 0:
+            return None
+        limiter = self._spacing.get(chat_id)
+        if limiter is None:
+            if len(self._spacing) > 10_000:  # those with room are as good as new ones
+                self._spacing = {chat: each for chat, each in self._spacing.items()
+                                 if not each.has_capacity()}
+            limiter = self._spacing[chat_id] = AsyncLimiter(1, spacing)
+        return limiter
+
+    def _group_window(self, chat_id: int) -> _AnsweredWindow | None:
+        if chat_id >= 0 or self.limits.group_window <= 0:
+            return None
+        window = self._group_windows.get(chat_id)
+        if window is None:
+            window = self._group_windows[chat_id] = _AnsweredWindow(
+                self.limits.group_sends(), self.limits.group_window)
+        return window
 
     async def _acquire(self, chat_id: int, priority: Callable[[], float]) -> None:
         task = asyncio.current_task()
@@ -233,32 +330,19 @@ class Pacer:
         self._holders[chat_id] = chosen.task
         chosen.given.set_result(None)
 
-    async def wait_turn_of_bot(self, chat_id: int) -> None:
-        """For an answer outside the outbox (a handler replying to a person): only the bot's
-        overall budget is waited for; the chat's interval then counts from this send."""
-        while True:
-            while (delay := self._last_global + self.limits.bot_interval()
-                   - self.monotonic()) > 0 or await self._wait_window():
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            if self.shared is None:
-                break
-            delay = await self.shared.take(chat_id, 0.0, self.limits.bot_interval())
-            if delay <= 0:
-                break
-            await asyncio.sleep(delay)
-        self._take_off(chat_id)
-
     def _due(self, chat_id: int) -> float:
-        return max(self._last.get(chat_id, float("-inf")) + self.limits.interval(chat_id),
-                   self._held.get(chat_id, float("-inf")),
-                   self._last_global + self.limits.bot_interval())
+        """When the chat may take a message, but for its spacing (a second at most)."""
+        window = self._group_window(chat_id)
+        return max(self._held.get(chat_id, float("-inf")),
+                   float("-inf") if window is None else window.due())
 
     def backlog(self, chat_id: int) -> float:
         """Seconds until the chat could take one more message (how far its queue is backed
         up): the turns of those waiting for it, one interval each, and then that one."""
         ahead = len(self._waiters.get(chat_id, ())) * self.limits.interval(chat_id)
-        return max(0.0, self._due(chat_id) - self.monotonic()) + ahead
+        spacing = self._spacing.get(chat_id)
+        spaced = 0.0 if spacing is None or spacing.has_capacity() else spacing.time_period
+        return max(self._due(chat_id) - time.monotonic(), spaced, 0.0) + ahead
 
     def hold_current(self, seconds: float) -> None:
         """Telegram said wait (429) to the chat this task last sent to."""
@@ -268,31 +352,63 @@ class Pacer:
 
     def hold(self, chat_id: int, seconds: float) -> None:
         """Telegram said wait (429): nothing goes to this chat for `seconds`."""
-        until = self.monotonic() + seconds
+        until = time.monotonic() + seconds
         self._held[chat_id] = max(self._held.get(chat_id, float("-inf")), until)
 
 
 class SharedSlots:
     """The sends of every bot process, kept in Redis: a send takes its chat's slot (and the
-    bot's) only if the interval since the last send of any process has passed.
+    bot's) only if the spacing since the last send of any process has passed, the chat is not
+    held, and (a group) its window of answered sends has room.
 
-    Times are Redis's own clock, so the processes' clocks need not agree. When Redis does
-    not answer, each process goes on with its own pacing (and says so in the log).
+    Times are Redis's own clock, so the processes' clocks need not agree. A group's window is
+    a sorted set of its messages, each scored as arrived FLIGHT_CAP after it was let through
+    until its answer brings the time forward (`landed`). When Redis does not answer, each
+    process goes on with its own pacing (and says so in the log).
     """
 
-    # KEYS: the chat's last send, the bot's last send, the chat's hold (all in ms).
-    # ARGV: the chat's interval, the bot's interval (ms). Returns ms to wait, 0 when taken.
+    # KEYS: the chat's last send, the bot's last send, the chat's hold, the chat's window.
+    # ARGV: the chat's spacing, the bot's spacing, the window (ms; 0: none), the messages
+    # it may hold, the messages of this send, this send's entry, FLIGHT_CAP (ms).
+    # Returns ms to wait, 0 when taken.
     _TAKE = """
     local t = redis.call('TIME')
     local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
     local due = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[1]),
                          tonumber(redis.call('GET', KEYS[2]) or '0') + tonumber(ARGV[2]),
                          tonumber(redis.call('GET', KEYS[3]) or '0'))
+    local window = tonumber(ARGV[3])
+    local messages = tonumber(ARGV[5])
+    if window > 0 then
+        redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
+        local excess = redis.call('ZCARD', KEYS[4]) + messages - tonumber(ARGV[4])
+        if excess > 0 then
+            local oldest = redis.call('ZRANGE', KEYS[4], excess - 1, excess - 1, 'WITHSCORES')
+            due = math.max(due, tonumber(oldest[2]) + window)
+        end
+    end
     if due > now then return tostring(due - now) end
     local keep = math.floor(math.max(tonumber(ARGV[1]), tonumber(ARGV[2])) + 60000)
     redis.call('SET', KEYS[1], tostring(now), 'PX', keep)
     redis.call('SET', KEYS[2], tostring(now), 'PX', keep)
+    if window > 0 then
+        for i = 1, messages do
+            redis.call('ZADD', KEYS[4], now + tonumber(ARGV[7]), ARGV[6] .. ':' .. i)
+        end
+        redis.call('PEXPIRE', KEYS[4], math.floor(window + tonumber(ARGV[7]) + 60000))
+    end
     return '0'
+    """
+    # KEYS: the chat's window. ARGV: the send's entry, its messages.
+    _LANDED = """
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+    for i = 1, tonumber(ARGV[2]) do
+        local member = ARGV[1] .. ':' .. i
+        local score = redis.call('ZSCORE', KEYS[1], member)
+        if score and now < tonumber(score) then redis.call('ZADD', KEYS[1], now, member) end
+    end
+    return 1
     """
     _HOLD = """
     local t = redis.call('TIME')
@@ -307,20 +423,42 @@ class SharedSlots:
         self.redis = redis
         self.prefix = f"frontdesk:pace:{bot_id}"
         self._take = redis.register_script(self._TAKE)
+        self._landed = redis.register_script(self._LANDED)
         self._hold = redis.register_script(self._HOLD)
+        self._process = uuid.uuid4().hex[:12]  # this process's sends in a group's window
+        self._sends = counter()
         self._warned = False
 
-    async def take(self, chat_id: int, interval: float, global_interval: float) -> float:
-        """Take the chat's next slot if it is free everywhere; else seconds to wait."""
+    async def take_slot(self, chat_id: int, limits: SendLimits, messages: int,
+                        answer: bool = False) -> tuple[int, str, int] | None:
+        """Wait until the chat's next slot is free everywhere, and take it; the group's
+        window entry of the send, if it has one (for `landed`). An `answer` to a person
+        waits for the bot's spacing only."""
+        window = limits.group_window if chat_id < 0 and not answer else 0.0
+        spacing = 0.0 if answer else limits.spacing(chat_id)
+        messages = min(messages, limits.group_sends())
+        entry = f"{self._process}:{next(self._sends)}"
         keys = [f"{self.prefix}:chat:{chat_id}", f"{self.prefix}:bot",
-                f"{self.prefix}:held:{chat_id}"]
+                f"{self.prefix}:held:{chat_id}", f"{self.prefix}:window:{chat_id}"]
+        args = [spacing * 1000, limits.bot_interval() * 1000, window * 1000,
+                limits.group_sends(), messages, entry, FLIGHT_CAP * 1000]
+        while True:
+            try:
+                wait_ms = float(await self._take(keys=keys, args=args))
+            except Exception as error:  # Redis is away: this process paces on its own
+                self._say_once(error)
+                return None
+            if wait_ms <= 0:
+                return (chat_id, entry, messages) if window > 0 else None
+            await asyncio.sleep(wait_ms / 1000)
+
+    async def landed(self, chat_id: int, entry: str, messages: int) -> None:
+        """A send into a group was answered: it arrived by now."""
         try:
-            wait_ms = await self._take(keys=keys, args=[interval * 1000,
-                                                        global_interval * 1000])
-        except Exception as error:  # Redis is away: this process paces on its own
+            await self._landed(keys=[f"{self.prefix}:window:{chat_id}"],
+                               args=[entry, messages])
+        except Exception as error:
             self._say_once(error)
-            return 0.0
-        return float(wait_ms) / 1000
 
     async def hold(self, chat_id: int, seconds: float) -> None:
         """Telegram said wait (429) to one process: every process waits."""
@@ -351,22 +489,21 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
             try:
                 response = await make_request(bot, method)
             except TelegramRetryAfter as error:
-                self.pacer.landed()
+                await self.pacer.answered()
                 self.held += 1
                 if not isinstance(chat_id, int) or attempt == self.attempts - 1:
                     raise
                 self.pacer.hold(chat_id, float(error.retry_after))
                 if self.pacer.shared is not None:
                     await self.pacer.shared.hold(chat_id, float(error.retry_after))
-                await self.pacer.wait(chat_id)
+                await self.pacer.wait(chat_id, messages_in(method))
                 continue
             except BaseException:
-                self.pacer.landed()
+                await self.pacer.answered()
                 raise
-            self.pacer.landed()
+            await self.pacer.answered()
             return response
         raise AssertionError("unreachable")  # pragma: no cover
-
 
 
 _NOT_A_MESSAGE = frozenset({"sendChatAction"})
@@ -377,6 +514,12 @@ def sends_a_message(method: TelegramMethod[TelegramType]) -> bool:
     """Whether the call posts a message (what Telegram's limits count)."""
     name = method.__api_method__
     return name in _COPIES or (name.startswith("send") and name not in _NOT_A_MESSAGE)
+
+
+def messages_in(method: TelegramMethod[TelegramType]) -> int:
+    """How many messages the call posts (an album: one per item)."""
+    items = getattr(method, "message_ids", None) or getattr(method, "media", None)
+    return len(items) if isinstance(items, list) else 1
 
 
 class AnswerPacingMiddleware(BaseRequestMiddleware):

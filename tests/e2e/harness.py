@@ -17,7 +17,7 @@ from domain.policy import Policy
 from playground.telegram.bot_api import FakeBotAPI
 from tests.fakes.plugin import STAFF_CHAT_ID, TOKEN
 
-NO_LIMITS = SendLimits(0.0, 0.0, 0.0)
+NO_LIMITS = SendLimits(0.0, 0.0, 0.0, group_window=0.0)
 PROCESS_START = 120.0  # seconds: a new bot process imports aiogram first, slow on a busy machine
 
 

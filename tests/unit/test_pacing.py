@@ -112,3 +112,57 @@ async def test_a_send_never_answered_counts_as_arrived_after_a_while() -> None:
     started = time.monotonic()
     await asyncio.wait_for(pacer.wait(PERSON + 30), timeout=3)
     assert 0.9 <= time.monotonic() - started < 2.0
+
+
+# A group's minute scaled to 0.3 s and its second to 10 ms: 19 messages in any 0.3 s.
+GROUP_LIMITS = SendLimits(private_interval=0.01, group_interval=0.01, global_interval=0.0,
+                          jitter=0, group_window=0.3)
+
+
+def most_in_a_window(times: list[float], window: float) -> int:
+    """The most sends any sliding window of `window` seconds holds."""
+    return max(sum(1 for other in times if at <= other < at + window) for at in times)
+
+
+async def test_a_quiet_group_takes_a_burst_spaced_by_its_second_and_then_keeps_its_minute(
+) -> None:
+    pacer = Pacer(GROUP_LIMITS)
+    sent: list[float] = []
+    for _ in range(25):
+        await pacer.wait(GROUP)
+        sent.append(time.monotonic())
+        pacer.landed()
+
+    burst = sent[:GROUP_LIMITS.group_sends()]
+    assert len(burst) == 19
+    assert burst[-1] - burst[0] < 0.3  # the quiet group took nineteen at once
+    assert all(later - earlier >= 0.01 for earlier, later in zip(sent, sent[1:],
+                                                                   strict=False))
+    assert sent[19] - sent[0] >= 0.3  # the twentieth waited for the first to leave
+    assert most_in_a_window(sent, 0.3) <= 19
+
+
+async def test_an_album_takes_one_place_in_a_groups_window_per_message() -> None:
+    pacer = Pacer(GROUP_LIMITS)
+    await pacer.wait(GROUP, 10)
+    pacer.landed()
+    answered = time.monotonic()
+    await pacer.wait(GROUP, 10)  # 20 would not fit in the minute
+    assert time.monotonic() - answered >= 0.29
+
+
+async def test_a_groups_window_counts_from_the_answer() -> None:
+    pacer = Pacer(GROUP_LIMITS)
+    answered: list[float] = []
+
+    async def send() -> float:
+        await pacer.wait(GROUP)
+        let_through = time.monotonic()
+        await asyncio.sleep(0.1)  # Telegram answers late: the send may have arrived just then
+        answered.append(time.monotonic())
+        pacer.landed()
+        return let_through
+
+    let_through = sorted(await asyncio.gather(*(send() for _ in range(20))))
+    assert let_through[18] - let_through[0] < 0.3
+    assert let_through[19] >= min(answered) + 0.3
