@@ -27,7 +27,7 @@ from domain.outgoing import Kind
 from domain.policy import Policy
 from domain.tickets import Ticket
 from handlers import keyboards_client, keyboards_staff, texts
-from storage.telegram_links import Topic
+from storage.telegram_links import MessageLink, Topic
 from storage.transient import retry_transient
 from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
 
@@ -244,13 +244,30 @@ class Delivery:
             return
         source = _in_order(payload["data"]["source"])
         number = payload["ticket"]
+        replied = await self._links_of_reply(source, staff_side=False)
 
         async def copy(topic: Topic) -> list[int]:
+            # In a topic, a reply to a message it has a copy of answers that copy; a group
+            # without topics has every message of the ticket answer its card.
+            reply_to = next((link.staff_message_id for link in replied
+                             if link.staff_chat_id == topic.chat_id), None
+                            ) if topic.thread_id else topic.card_message_id
             return await self._copy(topic.chat_id, source, thread_id=topic.thread_id,
-                                    reply_to=None if topic.thread_id else topic.card_message_id)
+                                    reply_to=reply_to)
 
         topic, copied = await self._into_topic(number, copy)
         await self._link(number, "in", (source["chat"], source["ids"]), (topic.chat_id, copied))
+
+    async def _links_of_reply(self, source: dict[str, Any], staff_side: bool
+                              ) -> list[MessageLink]:
+        """The pairs of the message `source` replies to (sent from the staff side or the
+        client's); none for a message that replies to nothing."""
+        if not source.get("reply_to"):
+            return []
+        async with self.uow_factory() as uow:
+            if staff_side:
+                return await uow.links.by_staff_message(source["chat"], source["reply_to"])
+            return await uow.links.by_client_message(source["chat"], source["reply_to"])
 
     async def _into_topic(self, number: int,
                           post: Callable[[Topic], Awaitable[T]]) -> tuple[Topic, T]:
@@ -413,7 +430,11 @@ class Delivery:
         async with self.uow_factory() as uow:
             chat_id = await self._client_chat(uow, payload["client"])
         header = f"<b>{escape(agent)}</b>:\n" if agent else ""
-        copied = await self._copy(chat_id, source, header=header)
+        # A reply to a client's message (or to an earlier answer) answers it in their chat.
+        reply_to = next((link.client_message_id for link in
+                         await self._links_of_reply(source, staff_side=True)
+                         if link.client_chat_id == chat_id), None)
+        copied = await self._copy(chat_id, source, header=header, reply_to=reply_to)
         await self._link(payload["ticket"], "out", (chat_id, copied),
                          (source["chat"], source["ids"]))
         # The agent sees it arrived (SPEC §11). Best effort: the copy is out, and a retry of

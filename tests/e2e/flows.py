@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from playground.telegram.bot_api import FakeBotAPI
@@ -113,6 +113,53 @@ async def card_of(api: FakeBotAPI, thread_id: int,
 
     card: dict[str, Any] = await api.wait_for(first, description=f"the card in {thread_id}")
     return card
+
+
+@dataclass
+class Person:
+    """A person at the fake Telegram who counts what they do."""
+
+    api: FakeBotAPI
+    user: int
+    actions: int = 0
+    log: list[str] = field(default_factory=list)
+
+    def sends(self, text: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        """Send a message (a text, or a photo with `photo=True`)."""
+        self.actions += 1
+        return self.api.user_sends(self.user, text, **kwargs)
+
+    def sends_album(self, photos: int, **kwargs: Any) -> list[dict[str, Any]]:
+        """Send an album of `photos` photos (one action)."""
+        self.actions += 1
+        return self.api.user_sends_album(self.user, photos, **kwargs)
+
+    def taps(self, message: dict[str, Any], action: str, value: str | None = None) -> str:
+        """Press the button of `message` whose callback does `action` (any language)."""
+        self.actions += 1
+        for row in message["reply_markup"]["inline_keyboard"]:
+            for button in row:
+                parts = button.get("callback_data", "").split(":")
+                if parts[1] == action and (value is None or value in parts[2:]):
+                    chat = message["chat"]["id"]
+                    return self.api.user_presses(self.user, chat, message["message_id"],
+                                                 button["callback_data"])
+        raise AssertionError(f"no {action} button on {message.get('text')!r}")
+
+
+async def newest_question(api: FakeBotAPI, chat_id: int, action: str) -> dict[str, Any]:
+    """The bot's message in the chat that now offers a button doing `action`."""
+
+    def offered() -> dict[str, Any] | None:
+        for message in reversed(api.bot_messages(chat_id)):
+            rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+            if any(button.get("callback_data", "").split(":")[1] == action
+                   for row in rows for button in row):
+                return message
+        return None
+
+    found: dict[str, Any] = await api.wait_for(offered, description=f"a {action} button")
+    return found
 
 
 # --- a ticket seen from the staff group --------------------------------------------------------

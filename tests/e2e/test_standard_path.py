@@ -9,15 +9,13 @@ closing note of issue 16 quotes them.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from domain.policy import FaqEntry, Text, default_policy
 from playground.telegram.bot_api import FakeBotAPI
-from tests.e2e.flows import card_of, received, topic_of
+from tests.e2e.flows import Person, card_of, newest_question, received, topic_of
 from tests.e2e.harness import DeskFactory, test_policy
 from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
 
@@ -43,48 +41,6 @@ SEES = {
            "solved": "Ваш ответ: всё работает", "history_take": "Взята в работу — Alice Agent",
            "history_rated": "Оценка 2/5: Слишком долго"},
 }
-
-
-@dataclass
-class Person:
-    """A person at the fake Telegram who counts what they do."""
-
-    api: FakeBotAPI
-    user: int
-    actions: int = 0
-    log: list[str] = field(default_factory=list)
-
-    def sends(self, text: str | None = None, **kwargs: Any) -> dict[str, Any]:
-        """Send a message (a text, or a photo with `photo=True`)."""
-        self.actions += 1
-        return self.api.user_sends(self.user, text, **kwargs)
-
-    def taps(self, message: dict[str, Any], action: str, value: str | None = None) -> str:
-        """Press the button of `message` whose callback does `action` (any language)."""
-        self.actions += 1
-        for row in message["reply_markup"]["inline_keyboard"]:
-            for button in row:
-                parts = button.get("callback_data", "").split(":")
-                if parts[1] == action and (value is None or value in parts[2:]):
-                    chat = message["chat"]["id"]
-                    return self.api.user_presses(self.user, chat, message["message_id"],
-                                                 button["callback_data"])
-        raise AssertionError(f"no {action} button on {message.get('text')!r}")
-
-
-async def newest_question(api: FakeBotAPI, chat_id: int, action: str) -> dict[str, Any]:
-    """The bot's message in the chat that now offers a button doing `action`."""
-
-    def offered() -> dict[str, Any] | None:
-        for message in reversed(api.bot_messages(chat_id)):
-            rows = message.get("reply_markup", {}).get("inline_keyboard", [])
-            if any(button.get("callback_data", "").split(":")[1] == action
-                   for row in rows for button in row):
-                return message
-        return None
-
-    found: dict[str, Any] = await api.wait_for(offered, description=f"a {action} button")
-    return found
 
 
 def transcript(api: FakeBotAPI, chat_id: int, thread_id: int | None = None) -> str:
