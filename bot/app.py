@@ -39,11 +39,11 @@ from bot.pacing import (
     Pacer,
     RetryAfterMiddleware,
     SendLimits,
-    SharedSlots,
 )
 from bot.responses import KeepResponseTypes
 from bot.scheduler import Scheduler
 from bot.settings import ConfigError, Settings
+from bot.shared_pacing import SharedSlots
 from bot.startup import until_telegram_answers, wait_for_telegram, warn_about_staff_chats
 from bot.updates import Poller, confirm
 from domain.clock import Clock, SystemClock

@@ -10,7 +10,8 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from bot.pacing import Pacer, SendLimits, SharedSlots
+from bot.pacing import Pacer, SendLimits
+from bot.shared_pacing import SharedSlots
 from tests import services
 
 pytestmark = pytest.mark.redis
