@@ -21,11 +21,13 @@ ROUTERS = tuple(module.make_router() for module in (
 
 
 def on_a_thread(router: Router) -> list[str]:
-    """The callables of a router (its observers' filters, handlers and handlers' filters)
-    that aiogram would run in a worker thread."""
+    """The callables of a router (its handlers and their filters) that aiogram would run in
+    a worker thread. (A router's own filters, `router.message.filter(PrivateChat())`, are our
+    filter classes, awaitable by their making; aiogram keeps them where only its private
+    attributes reach.)"""
     found = []
     for name, observer in router.observers.items():
-        callables: list[CallableObject] = [*observer._handler.filters]
+        callables: list[CallableObject] = []
         for handler in observer.handlers:
             callables += [handler, *handler.filters]
         found += [f"{router.name}.{name}: {item.callback!r}"
