@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ from bot.splitting import split_html
 from domain.calendar import BusinessCalendar
 from domain.clients import Client
 from domain.clock import Clock
-from domain.outgoing import Kind
+from domain.outgoing import Kind, MessageRef, MessageShape, Notice, Outgoing
 from domain.policy import Policy
 from domain.tickets import Ticket
 from handlers import keyboards_client, keyboards_staff, texts
@@ -70,12 +70,12 @@ class Delivery:
         self._known_topics: dict[int, Topic] = {}  # read with the claim, used by the send
         self._topics_read: dict[int, tuple[Topic, float]] = {}  # by `chat_of`: until when
 
-    async def look_ahead(self, uow: SqlUnitOfWork, payload: dict[str, Any]) -> None:
+    async def look_ahead(self, uow: SqlUnitOfWork, item: Outgoing) -> None:
         """Read, in the claim's transaction, what the item's delivery will need: a client's
         message goes into the ticket's topic, and asking for it separately would cost a
         transaction per message."""
-        number = payload.get("ticket")
-        if payload.get("kind") == Kind.COPY_TO_TOPIC.value and number is not None:
+        number = item.ticket_number
+        if item.kind is Kind.COPY_TO_TOPIC and number is not None:
             just_read = self._topics_read.pop(number, None)
             if just_read is not None and just_read[1] > time.monotonic():
                 topic: Topic | None = just_read[0]  # by `chat_of`, a moment ago
@@ -84,17 +84,16 @@ class Delivery:
             if topic is not None:
                 self._known_topics[number] = topic
 
-    async def deliver(self, payload: dict[str, Any]) -> None:
+    async def deliver(self, item: Outgoing) -> None:
         """Do what the item asks."""
-        kind = Kind(payload["kind"])
-        handlers = {
+        handlers: dict[Kind, Callable[[Outgoing], Awaitable[None]]] = {
             Kind.CARD: self._card, Kind.COPY_TO_TOPIC: self._copy_to_topic,
             Kind.COPY_TO_CLIENT: self._copy_to_client, Kind.EDIT_IN_TOPIC: self._edit_in_topic,
             Kind.EDIT_AT_CLIENT: self._edit_at_client, Kind.CLIENT_NOTICE: self._client_notice,
             Kind.TOPIC_NOTICE: self._topic_notice, Kind.GENERAL_NOTICE: self._general_notice,
             Kind.TOPIC_STATE: self._topic_state,
         }
-        await handlers[kind](payload)
+        await handlers[item.kind](item)
 
     def staff_backlog(self) -> float:
         """Seconds until the busiest staff group can take the next message."""
@@ -102,18 +101,16 @@ class Delivery:
                                         if queue.staff_chat_id}
         return max(self.pacer.backlog(chat_id) for chat_id in chats)
 
-    def hold(self, payload: dict[str, Any], seconds: float) -> None:
+    def hold(self, seconds: float) -> None:
         """Telegram answered 429: keep away from that chat for `seconds`."""
-        del payload
         self.pacer.hold_current(seconds)
 
-    async def report_failure(self, payload: dict[str, Any], error: Exception) -> None:
+    async def report_failure(self, item: Outgoing, error: Exception) -> None:
         """Tell the staff, in the ticket's topic, that something could not be delivered."""
-        kind = Kind(payload["kind"])
-        number = payload.get("ticket")
-        if number is None or kind in (Kind.TOPIC_NOTICE, Kind.GENERAL_NOTICE):
+        number = item.ticket_number
+        if number is None or item.kind in (Kind.TOPIC_NOTICE, Kind.GENERAL_NOTICE):
             return
-        if isinstance(error, NoChat) and kind is Kind.CLIENT_NOTICE:
+        if isinstance(error, NoChat) and item.kind is Kind.CLIENT_NOTICE:
             return  # nobody to tell: the staff registered this request for the client
         with self._staff_locale():
             if isinstance(error, TelegramForbiddenError):
@@ -128,9 +125,9 @@ class Delivery:
 
     # --- the staff side -------------------------------------------------------------------
 
-    async def _card(self, payload: dict[str, Any]) -> None:
+    async def _card(self, item: Outgoing) -> None:
         async with self.uow_factory() as uow:
-            ticket, client = await self._ticket_and_client(uow, payload["ticket"])
+            ticket, client = await self._ticket_and_client(uow, item.ticket_number)
             existing = await uow.topics.of_ticket(ticket.number)
             # a topic made now starts with the card as the ticket is now: nothing to edit
             topic = existing or await self._ensure_topic(uow, ticket.number)
@@ -206,17 +203,16 @@ class Delivery:
         await retry_transient(store, f"card of #{number}")
         return Topic(number, chat_id, thread_id, card_id, name, False)
 
-    async def chat_of(self, uow: SqlUnitOfWork, payload: dict[str, Any]) -> int | None:
+    async def chat_of(self, uow: SqlUnitOfWork, item: Outgoing) -> int | None:
         """The chat an item goes to (the outbox takes its turn there); None if it has none.
         A ticket's topic read for it is kept for the item's delivery (see `look_ahead`)."""
-        kind = Kind(payload["kind"])
-        if kind in (Kind.COPY_TO_CLIENT, Kind.EDIT_AT_CLIENT, Kind.CLIENT_NOTICE):
-            client = payload.get("client")
+        if item.kind in (Kind.COPY_TO_CLIENT, Kind.EDIT_AT_CLIENT, Kind.CLIENT_NOTICE):
+            client = item.client_id
             return None if client is None else await uow.clients.telegram_id(client)
-        number = payload.get("ticket")
+        number = item.ticket_number
         topic = None if number is None else await uow.topics.of_ticket(number)
         if topic is not None:
-            if kind is Kind.COPY_TO_TOPIC:  # the claim comes next: it need not read it again
+            if item.kind is Kind.COPY_TO_TOPIC:  # the claim comes next: it need not read it again
                 if len(self._topics_read) > 10_000:
                     self._topics_read.clear()
                 self._topics_read[topic.ticket_number] = (
@@ -238,12 +234,9 @@ class Delivery:
             self._forum[chat_id] = bool(chat.is_forum)
         return self._forum[chat_id]
 
-    async def _copy_to_topic(self, payload: dict[str, Any]) -> None:
-        if "sources" in payload["data"]:
-            await self._coalesced_to_topic(payload)
-            return
-        source = _in_order(payload["data"]["source"])
-        number = payload["ticket"]
+    async def _copy_to_topic(self, item: Outgoing) -> None:
+        source = _in_order(_message(item))
+        number = _ticket(item)
         replied = await self._links_of_reply(source, staff_side=False)
 
         async def copy(topic: Topic) -> list[int]:
@@ -256,18 +249,18 @@ class Delivery:
                                     reply_to=reply_to)
 
         topic, copied = await self._into_topic(number, copy)
-        await self._link(number, "in", (source["chat"], source["ids"]), (topic.chat_id, copied))
+        await self._link(number, "in", (source.chat, source.ids), (topic.chat_id, copied))
 
-    async def _links_of_reply(self, source: dict[str, Any], staff_side: bool
+    async def _links_of_reply(self, source: MessageRef, staff_side: bool
                               ) -> list[MessageLink]:
         """The pairs of the message `source` replies to (sent from the staff side or the
         client's); none for a message that replies to nothing."""
-        if not source.get("reply_to"):
+        if not source.reply_to:
             return []
         async with self.uow_factory() as uow:
             if staff_side:
-                return await uow.links.by_staff_message(source["chat"], source["reply_to"])
-            return await uow.links.by_client_message(source["chat"], source["reply_to"])
+                return await uow.links.by_staff_message(source.chat, source.reply_to)
+            return await uow.links.by_client_message(source.chat, source.reply_to)
 
     async def _into_topic(self, number: int,
                           post: Callable[[Topic], Awaitable[T]]) -> tuple[Topic, T]:
@@ -289,18 +282,16 @@ class Delivery:
                 raise
         raise AssertionError("unreachable: the second attempt returns or raises")
 
-    async def _coalesced_to_topic(self, payload: dict[str, Any]) -> None:
-        """Several client texts in one message, each marked with its time (busy group)."""
-        sources = payload["data"]["sources"]
+    async def deliver_together(self, items: Sequence[Outgoing]) -> None:
+        """Several client texts of one ticket (COPY_TO_TOPIC) in one message, each marked with
+        the time it came (a busy staff group)."""
         zone = ZoneInfo(self.policy.staff_timezone)
         parts = []
-        for source in sources:
-            at = datetime.fromisoformat(source["at"]).astimezone(zone) if source.get("at") \
-                else None
-            stamp = f"<i>{at:%H:%M:%S}</i>\n" if at else ""
-            parts.append(stamp + source.get("html", ""))
+        for item in items:
+            stamp = f"<i>{item.at.astimezone(zone):%H:%M:%S}</i>\n" if item.at else ""
+            parts.append(stamp + _message(item).html)
         text = "\n\n".join(parts)
-        number = payload["ticket"]
+        number = _ticket(items[0])
 
         async def post(topic: Topic) -> Message:
             reply = None if topic.thread_id else ReplyParameters(
@@ -309,19 +300,20 @@ class Delivery:
                                          reply=reply)
 
         topic, sent = await self._into_topic(number, post)
-        for source in sources:
-            await self._link(number, "in", (source["chat"], source["ids"]),
-                             (topic.chat_id, [sent.message_id] * len(source["ids"])))
+        for item in items:
+            source = _message(item)
+            await self._link(number, "in", (source.chat, source.ids),
+                             (topic.chat_id, [sent.message_id] * len(source.ids)))
 
-    async def _edit_in_topic(self, payload: dict[str, Any]) -> None:
-        source = payload["data"]["source"]
+    async def _edit_in_topic(self, item: Outgoing) -> None:
+        source = _message(item)
         async with self.uow_factory() as uow:
-            links = await uow.links.by_client_message(source["chat"], source["ids"][0])
+            links = await uow.links.by_client_message(source.chat, source.ids[0])
             shared = {link.staff_message_id: len(await uow.links.by_staff_message(
                 link.staff_chat_id, link.staff_message_id)) for link in links}
-            topic = await uow.topics.of_ticket(payload["ticket"])
+            topic = await uow.topics.of_ticket(_ticket(item))
         with self._staff_locale():
-            html = "✏️ " + texts.edited_mark() + "\n" + source["html"]
+            html = "✏️ " + texts.edited_mark() + "\n" + source.html
         for link in links:
             if shared[link.staff_message_id] > 1:
                 # Merged with other texts (a busy group): say it below instead of rewriting.
@@ -332,36 +324,34 @@ class Delivery:
             else:
                 await self._edit(link.staff_chat_id, link.staff_message_id, source, html)
 
-    async def _topic_notice(self, payload: dict[str, Any]) -> None:
+    async def _topic_notice(self, item: Outgoing) -> None:
         async with self.uow_factory() as uow:
-            ticket, client = await self._ticket_and_client(uow, payload["ticket"])
+            ticket, client = await self._ticket_and_client(uow, item.ticket_number)
         with self._staff_locale():
-            text = texts.topic_notice(payload["template"], ticket, client,
-                                      payload.get("data", {}), self.policy.staff_timezone,
-                                      self.clock.now())
+            text = texts.topic_notice(_template(item), ticket, client, item.data,
+                                      self.policy.staff_timezone, self.clock.now())
         await self._into_topic(ticket.number, lambda topic: self._send_to_topic(topic, text))
 
-    async def _general_notice(self, payload: dict[str, Any]) -> None:
-        if payload.get("ticket") is None:  # about no one ticket: the main staff group
+    async def _general_notice(self, item: Outgoing) -> None:
+        if item.ticket_number is None:  # about no one ticket: the main staff group
             with self._staff_locale():
-                text = texts.general_notice_without_ticket(payload["template"],
-                                                           payload.get("data", {}))
+                text = texts.general_notice_without_ticket(_template(item), item.data)
             await self.pacer.wait(self.staff_chat_id)
             await self.bot.send_message(chat_id=self.staff_chat_id, text=text)
             return
         async with self.uow_factory() as uow:
-            ticket, client = await self._ticket_and_client(uow, payload["ticket"])
+            ticket, client = await self._ticket_and_client(uow, item.ticket_number)
             names = {user_id: await uow.agents.name_of(user_id)
                      for user_id in self.policy.supervisors}
         for user_id, name in names.items():
             names[user_id] = name or await self._member_name(user_id)
         with self._staff_locale():
-            text = texts.general_notice(payload["template"], self.policy, ticket, client,
-                                        payload.get("data", {}), names)
+            text = texts.general_notice(_template(item), self.policy, ticket, client,
+                                        item.data, names)
         chat_id = self._chat_for(ticket)
         await self.pacer.wait(chat_id)
         sent = await self.bot.send_message(chat_id=chat_id, text=text)
-        if payload["template"] == "special_request":
+        if item.template is Notice.SPECIAL_REQUEST:
             # A pin notifies every member of the group: the whole staff hears of it at once.
             # Best effort: the message went out, a retry of the item would send it twice.
             await self.pacer.wait(chat_id)
@@ -380,13 +370,13 @@ class Delivery:
             self._member_names[user_id] = member.user.full_name
         return self._member_names[user_id]
 
-    async def _topic_state(self, payload: dict[str, Any]) -> None:
+    async def _topic_state(self, item: Outgoing) -> None:
         async with self.uow_factory() as uow:
-            topic = await self._ensure_topic(uow, payload["ticket"])
+            topic = await self._ensure_topic(uow, _ticket(item))
             await uow.commit()
             if topic.thread_id is None:
                 return
-            action = payload["data"]["action"]
+            action = item.data["action"]
             if topic.closed == (action == "close"):
                 # A resolved ticket reopened ("still a problem") has an open topic: Telegram
                 # refuses to reopen it (TOPIC_NOT_MODIFIED), so it is not asked.
@@ -396,7 +386,7 @@ class Delivery:
                     await self.bot.close_forum_topic(topic.chat_id, topic.thread_id)
                 else:
                     await self.bot.reopen_forum_topic(topic.chat_id, topic.thread_id)
-            await uow.topics.update(payload["ticket"], closed=action == "close")
+            await uow.topics.update(topic.ticket_number, closed=action == "close")
             await uow.commit()
 
     async def _send_to_topic(self, topic: Topic, text: str) -> None:
@@ -424,46 +414,46 @@ class Delivery:
 
     # --- the client side ------------------------------------------------------------------
 
-    async def _copy_to_client(self, payload: dict[str, Any]) -> None:
-        source = _in_order(payload["data"]["source"])
-        agent = payload["data"].get("agent") if self.policy.show_agent_name else None
+    async def _copy_to_client(self, item: Outgoing) -> None:
+        source = _in_order(_message(item))
         async with self.uow_factory() as uow:
-            chat_id = await self._client_chat(uow, payload["client"])
-        header = f"<b>{escape(agent)}</b>:\n" if agent else ""
+            chat_id = await self._client_chat(uow, item.client_id)
         # A reply to a client's message (or to an earlier answer) answers it in their chat.
         reply_to = next((link.client_message_id for link in
                          await self._links_of_reply(source, staff_side=True)
                          if link.client_chat_id == chat_id), None)
-        copied = await self._copy(chat_id, source, header=header, reply_to=reply_to)
-        await self._link(payload["ticket"], "out", (chat_id, copied),
-                         (source["chat"], source["ids"]))
+        copied = await self._copy(chat_id, source, header=self._signature(item),
+                                  reply_to=reply_to)
+        await self._link(_ticket(item), "out", (chat_id, copied), (source.chat, source.ids))
         # The agent sees it arrived (SPEC §11). Best effort: the copy is out, and a retry of
         # the item for a reaction would send it twice. Not a message: no turn at the chat.
         with suppress(TelegramAPIError):
             await self.bot.set_message_reaction(
-                chat_id=source["chat"], message_id=source["ids"][0],
+                chat_id=source.chat, message_id=source.ids[0],
                 reaction=[ReactionTypeEmoji(emoji=DELIVERED)])
 
-    async def _edit_at_client(self, payload: dict[str, Any]) -> None:
-        source = payload["data"]["source"]
+    async def _edit_at_client(self, item: Outgoing) -> None:
+        source = _message(item)
         async with self.uow_factory() as uow:
-            links = await uow.links.by_staff_message(source["chat"], source["ids"][0])
-            agent = source.get("agent") if self.policy.show_agent_name else None
-        header = f"<b>{escape(agent)}</b>:\n" if agent else ""
+            links = await uow.links.by_staff_message(source.chat, source.ids[0])
         for link in links:
             if link.direction == "out":
                 await self._edit(link.client_chat_id, link.client_message_id, source,
-                                 header + source["html"])
+                                 self._signature(item) + source.html)
 
-    async def _client_notice(self, payload: dict[str, Any]) -> None:
+    def _signature(self, item: Outgoing) -> str:
+        """The agent's name above their message to the client, if the desk shows it."""
+        agent = item.data.get("agent") if self.policy.show_agent_name else None
+        return f"<b>{escape(agent)}</b>:\n" if agent else ""
+
+    async def _client_notice(self, item: Outgoing) -> None:
         async with self.uow_factory() as uow:
-            ticket, client = await self._ticket_and_client(uow, payload["ticket"])
+            ticket, client = await self._ticket_and_client(uow, item.ticket_number)
             chat_id = await self._client_chat(uow, client.id)
         with self.i18n.context(), self.i18n.use_locale(client.language):
-            text = texts.client_notice(payload["template"], self.policy, ticket, client,
-                                       payload.get("data", {}), self._opens_at(ticket),
-                                       self.clock.now())
-            markup = keyboards_client.for_notice(payload["template"], ticket.number)
+            text = texts.client_notice(_template(item), self.policy, ticket, client,
+                                       item.data, self._opens_at(ticket), self.clock.now())
+            markup = keyboards_client.for_notice(_template(item), ticket.number)
         sent = await self._send_text(chat_id, text, reply_markup=markup)
         # A notice has no staff twin; linked to itself, a reply to it still picks its ticket.
         await self._link(ticket.number, "notice", (chat_id, [sent.message_id]),
@@ -476,16 +466,17 @@ class Delivery:
 
     # --- shared ---------------------------------------------------------------------------
 
-    async def _copy(self, chat_id: int, source: dict[str, Any], thread_id: int | None = None,
+    async def _copy(self, chat_id: int, source: MessageRef, thread_id: int | None = None,
                     reply_to: int | None = None, header: str = "") -> list[int]:
         """Copy a message (or an album) keeping its formatting; return the new message ids."""
-        ids: list[int] = source["ids"]
+        ids = list(source.ids)
         reply = (ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
                  if reply_to else None)
-        html = header + source.get("html", "")
-        kind = source.get("kind")
-        inline = len(ids) == 1 and ((kind == "text" and len(html) <= TEXT_LIMIT) or (
-            kind == "caption" and len(html) <= CAPTION_LIMIT))
+        html = header + source.html
+        shape = source.shape
+        inline = len(ids) == 1 and (
+            (shape is MessageShape.TEXT and len(html) <= TEXT_LIMIT)
+            or (shape is MessageShape.CAPTION and len(html) <= CAPTION_LIMIT))
         if header and not inline:  # an album, a sticker, a long text: the name goes first
             await self.pacer.wait(chat_id)
             await self.bot.send_message(chat_id=chat_id, text=header.rstrip(),
@@ -493,33 +484,33 @@ class Delivery:
         await self.pacer.wait(chat_id, len(ids))  # an album: each of its messages counts
         if len(ids) > 1:
             copies: list[MessageId] = await self.bot.copy_messages(
-                chat_id=chat_id, from_chat_id=source["chat"], message_ids=ids,
+                chat_id=chat_id, from_chat_id=source.chat, message_ids=ids,
                 message_thread_id=thread_id)
             return [copy.message_id for copy in copies]
-        if header and inline and kind == "text":
+        if header and inline and shape is MessageShape.TEXT:
             sent = await self.bot.send_message(chat_id=chat_id, text=html,
                                                message_thread_id=thread_id,
                                                reply_parameters=reply)
             return [sent.message_id]
         caption = html if header and inline else None
-        copy = await self.bot.copy_message(chat_id=chat_id, from_chat_id=source["chat"],
+        copy = await self.bot.copy_message(chat_id=chat_id, from_chat_id=source.chat,
                                            message_id=ids[0], message_thread_id=thread_id,
                                            caption=caption, reply_parameters=reply)
         return [copy.message_id]
 
-    async def _edit(self, chat_id: int, message_id: int, source: dict[str, Any],
+    async def _edit(self, chat_id: int, message_id: int, source: MessageRef,
                     html: str) -> None:
         await self.pacer.wait(chat_id)
         with suppress(TelegramBadRequest):  # unchanged, or too old to edit: nothing to do
-            if source.get("kind") == "text":
+            if source.shape is MessageShape.TEXT:
                 await self.bot.edit_message_text(text=html[:TEXT_LIMIT], chat_id=chat_id,
                                                  message_id=message_id)
-            elif source.get("kind") == "caption":
+            elif source.shape is MessageShape.CAPTION:
                 await self.bot.edit_message_caption(caption=html[:CAPTION_LIMIT],
                                                     chat_id=chat_id, message_id=message_id)
 
-    async def _link(self, number: int, direction: str, client: tuple[int, list[int]],
-                    staff: tuple[int, list[int]]) -> None:
+    async def _link(self, number: int, direction: str, client: tuple[int, Sequence[int]],
+                    staff: tuple[int, Sequence[int]]) -> None:
         pairs = [Link(number, direction, (client[0], client_id), (staff[0], staff_id))
                  for client_id, staff_id in zip(client[1], staff[1], strict=False)]
         collected = _LINKS.get()
@@ -535,8 +526,9 @@ class Delivery:
         # The message went out: a database blip now must not make the item go out again.
         await retry_transient(add, f"links of #{number}")
 
-    async def _ticket_and_client(self, uow: SqlUnitOfWork, number: int) -> tuple[Ticket, Client]:
-        ticket = await uow.tickets.get(number)
+    async def _ticket_and_client(self, uow: SqlUnitOfWork,
+                                 number: int | None) -> tuple[Ticket, Client]:
+        ticket = None if number is None else await uow.tickets.get(number)
         if ticket is None:
             raise PermanentFailure(f"ticket #{number} does not exist")
         client = await uow.clients.get(ticket.client_id)
@@ -544,8 +536,8 @@ class Delivery:
             raise PermanentFailure(f"client of #{number} does not exist")
         return ticket, client
 
-    async def _client_chat(self, uow: SqlUnitOfWork, client_id: int) -> int:
-        chat_id = await uow.clients.telegram_id(client_id)
+    async def _client_chat(self, uow: SqlUnitOfWork, client_id: int | None) -> int:
+        chat_id = None if client_id is None else await uow.clients.telegram_id(client_id)
         if chat_id is None:
             raise NoChat("the client has no Telegram chat (erased or from another channel)")
         return chat_id
@@ -585,10 +577,28 @@ async def record_links(uow: SqlUnitOfWork, links: list[Link], now: datetime) -> 
                               for link in links], now)
 
 
-def _in_order(source: dict[str, Any]) -> dict[str, Any]:
-    """The source with its message ids ascending (an album's parts may be recorded in any
-    order; copyMessages wants them sorted)."""
-    return {**source, "ids": sorted(source["ids"])}
+def _in_order(source: MessageRef) -> MessageRef:
+    """The message with its ids ascending (an album's parts may be recorded in any order;
+    copyMessages wants them sorted)."""
+    return source.with_ids(tuple(sorted(source.ids)))
+
+
+def _ticket(item: Outgoing) -> int:
+    if item.ticket_number is None:
+        raise PermanentFailure(f"a {item.kind} item without a ticket")
+    return item.ticket_number
+
+
+def _message(item: Outgoing) -> MessageRef:
+    if item.message is None:
+        raise PermanentFailure(f"a {item.kind} item without its message")
+    return item.message
+
+
+def _template(item: Outgoing) -> Notice:
+    if item.template is None:
+        raise PermanentFailure(f"a {item.kind} item without its template")
+    return item.template
 
 
 class _Both:

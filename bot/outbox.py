@@ -17,13 +17,12 @@ What cannot be helped is a process killed between Telegram's answer and the mark
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,7 +38,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 from bot import logs, metrics
 from bot.delivery import Delivery, Link, PermanentFailure, links_collected, record_links
 from domain.clock import Clock
-from domain.outgoing import Kind
+from domain.outgoing import Kind, MessageShape, Outgoing
 from storage.models import OutboxRow
 from storage.transient import is_transient, retry_transient
 from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
@@ -176,14 +175,11 @@ class _Item:
     lane: str
     row_ids: list[int]
     attempts: int
-    payload: dict[str, Any]
+    outgoing: Outgoing  # an album's parts merged into its message
+    together: list[Outgoing] = field(default_factory=list)  # client texts sent as one
     # Whether the lane had more waiting when it was claimed. What is recorded later wakes
     # the sender (`OutboxSender.wake`), which looks at the lane again once its worker ends.
     more: bool = False
-
-
-def _source(payload: dict[str, Any]) -> dict[str, Any]:
-    return payload.get("data", {}).get("source") or {}
 
 
 class OutboxSender:
@@ -321,7 +317,7 @@ class OutboxSender:
                 .order_by(OutboxRow.id).limit(1))).scalar()
             if payload is None:
                 return _NOTHING
-            chat_id = await self.delivery.chat_of(uow, json.loads(payload))
+            chat_id = await self.delivery.chat_of(uow, Outgoing.from_json(payload))
         if len(self._lane_chats) > 10_000:
             self._lane_chats.clear()
         self._lane_chats[lane] = (chat_id, self.clock.now() + LANE_CHAT_MEMORY)
@@ -353,17 +349,17 @@ class OutboxSender:
             if not rows:
                 return None
             head = rows[0]
-            payload = json.loads(head.payload)
-            album = _source(payload).get("album")
+            outgoing = Outgoing.from_json(head.payload)
+            album = outgoing.message.album if outgoing.message else None
             due = head.not_before + (ALBUM_GRACE if album and head.attempts == 0
                                      else timedelta(0))
             if due > now or (head.claimed_until and head.claimed_until > now
                              and head.claimed_by != self.holder):
                 return None
-            item = _Item(lane, [head.id], head.attempts, payload)
+            item = _Item(lane, [head.id], head.attempts, outgoing)
             if album:
                 self._merge_album(item, rows[1:], album)
-            elif self._should_coalesce(payload):
+            elif self._should_coalesce(outgoing):
                 self._coalesce(item, rows[1:])
             item.more = len(rows) > len(item.row_ids) or len(rows) == HEAD_ROWS
             mine = {"ids": item.row_ids, "holder": self.holder}
@@ -372,7 +368,7 @@ class OutboxSender:
             if claimed.rowcount != len(item.row_ids):
                 await connection.execute(_UNCLAIM, mine)  # another process got there first
                 return None
-            await self.delivery.look_ahead(uow, item.payload)
+            await self.delivery.look_ahead(uow, item.outgoing)
             return item
 
         result: _Item | None = await self._ledger.write(claim, self.claim_for.total_seconds())
@@ -380,52 +376,53 @@ class OutboxSender:
 
     @staticmethod
     def _merge_album(item: _Item, following: Sequence[Any], album: str) -> None:
-        source = _source(item.payload)
+        """The album's other parts, waiting behind its first, go out with it."""
         for row in following:
-            payload = json.loads(row.payload)
-            other = _source(payload)
-            if payload.get("kind") != item.payload.get("kind") or other.get("album") != album:
+            part = Outgoing.from_json(row.payload)
+            message = item.outgoing.message
+            if (message is None or part.kind is not item.outgoing.kind or part.message is None
+                    or part.message.album != album):
                 break
-            source["ids"] = [*source["ids"], *other["ids"]]
+            item.outgoing = replace(item.outgoing,
+                                    message=message.with_ids(message.ids + part.message.ids))
             item.row_ids.append(row.id)
 
-    def _should_coalesce(self, payload: dict[str, Any]) -> bool:
+    def _should_coalesce(self, outgoing: Outgoing) -> bool:
         """Merge a ticket's waiting client texts only when the staff group is backed up."""
-        return (payload.get("kind") == Kind.COPY_TO_TOPIC.value
-                and _source(payload).get("kind") == "text"
-                and self.delivery.staff_backlog() > 0)
+        return (_is_client_text(outgoing) and self.delivery.staff_backlog() > 0)
 
     @staticmethod
     def _coalesce(item: _Item, following: Sequence[Any]) -> None:
         """Several pending client texts of one ticket become one message (order kept)."""
-        parts = [{**_source(item.payload), "at": item.payload.get("at")}]
-        size = len(parts[0].get("html", ""))
+        together = [item.outgoing]
+        size = len(item.outgoing.message.html if item.outgoing.message else "")
         for row in following:
-            payload = json.loads(row.payload)
-            source = _source(payload)
-            if (payload.get("kind") != Kind.COPY_TO_TOPIC.value or source.get("kind") != "text"
-                    or source.get("album") or row.attempts):
+            other = Outgoing.from_json(row.payload)
+            if not _is_client_text(other) or row.attempts or other.message is None:
                 break
-            size += len(source.get("html", "")) + 40
+            size += len(other.message.html) + 40
             if size > COALESCE_LIMIT:
                 break
-            parts.append({**source, "at": payload.get("at")})
+            together.append(other)
             item.row_ids.append(row.id)
-        if len(parts) > 1:
-            item.payload = {**item.payload, "data": {"sources": parts}}
+        if len(together) > 1:
+            item.together = together
 
     async def _deliver(self, item: _Item,
                        sent: Callable[[], Awaitable[None]] | None = None) -> bool:
         """Deliver, and record how it went; whether the lane may have more to send. Once
         Telegram has the message, `sent` is called (the lane gives up its turn at the chat:
         the next lane's claim and this one's mark then share a transaction)."""
-        logs.TICKET.set(item.payload.get("ticket"))  # this lane's task: its lines name it
+        logs.TICKET.set(item.outgoing.ticket_number)  # this lane's task: its lines name it
         renewing = asyncio.create_task(self._keep_claim(item))
         try:
             with links_collected() as links:
-                await self.delivery.deliver(item.payload)
+                if item.together:
+                    await self.delivery.deliver_together(item.together)
+                else:
+                    await self.delivery.deliver(item.outgoing)
         except TelegramRetryAfter as error:
-            self.delivery.hold(item.payload, float(error.retry_after))
+            self.delivery.hold(float(error.retry_after))
             await self._retry_later(item, float(error.retry_after), str(error), count=False)
         except (TelegramNetworkError, TelegramServerError) as error:
             await self._retry_later(item, min(MAX_BACKOFF, 0.5 * 2.0 ** item.attempts),
@@ -484,7 +481,7 @@ class OutboxSender:
     async def _failed(self, item: _Item, error: Exception) -> None:
         log.warning("outbox item %s failed: %s", item.row_ids, error)
         await self._mark(item, "failed", str(error)[:500])
-        await self.delivery.report_failure(item.payload, error)
+        await self.delivery.report_failure(item.outgoing, error)
 
     async def _mark(self, item: _Item, state: str, error: str | None,
                     links: list[Link] | None = None) -> None:
@@ -503,3 +500,10 @@ class OutboxSender:
         except Exception:
             log.exception("outbox item %s: could not record it as %s", item.row_ids, state)
             item.more = True  # the lane is looked at again
+
+
+def _is_client_text(outgoing: Outgoing) -> bool:
+    """A client's text (no album) on its way into the ticket's topic."""
+    message = outgoing.message
+    return (outgoing.kind is Kind.COPY_TO_TOPIC and message is not None
+            and message.shape is MessageShape.TEXT and not message.album)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from domain import timers
@@ -19,14 +18,12 @@ from domain.errors import (
     TicketClosed,
     TicketNotFound,
 )
-from domain.outgoing import Kind, Outgoing
+from domain.outgoing import Kind, MessageRef, Notice, Outgoing
 from domain.policy import FaqEntry, Policy
 from domain.ports import UnitOfWork
 from domain.sla import deadlines_for, recompute, resume_clock
 from domain.tickets import Actor, Status, Ticket, TicketEvent
 from domain.timers import desired_timers
-
-Source = Mapping[str, Any]  # an opaque reference to a received message, made by the handlers
 
 
 @dataclass(frozen=True)
@@ -40,8 +37,8 @@ class Draft:
     contract_number: str | None = None
     customer: str | None = None
     special: bool = False
-    description: Sequence[Source] = field(default_factory=tuple)
-    description_text: str = ""
+    description: Sequence[MessageRef] = field(default_factory=tuple)
+    description_text: str = ""  # what the description says, for the rules to read
 
 
 def _consequences(ticket: Ticket, wanted: Status, detail: str | None,
@@ -49,22 +46,22 @@ def _consequences(ticket: Ticket, wanted: Status, detail: str | None,
     """What the client and the topic are told when a ticket enters a status."""
     n, client = ticket.number, ticket.client_id
     if wanted is Status.WAITING_CLIENT:
-        return [Outgoing(Kind.CLIENT_NOTICE, n, client, template="waiting_client")]
+        return [Outgoing(Kind.CLIENT_NOTICE, n, client, template=Notice.WAITING_CLIENT)]
     if wanted is Status.RESOLVED:
-        return [Outgoing(Kind.CLIENT_NOTICE, n, client, template="resolved")]
+        return [Outgoing(Kind.CLIENT_NOTICE, n, client, template=Notice.RESOLVED)]
     if wanted is Status.CLOSED:
-        return [Outgoing(Kind.CLIENT_NOTICE, n, client, template="closed",
+        return [Outgoing(Kind.CLIENT_NOTICE, n, client, template=Notice.CLOSED,
                          data={"auto": detail == "auto",
                                "credentials": ticket.credentials_seen}),
                 Outgoing(Kind.TOPIC_STATE, n, client, data={"action": "close"})]
     if wanted is Status.DECLINED:
-        return [Outgoing(Kind.CLIENT_NOTICE, n, client, template="declined",
+        return [Outgoing(Kind.CLIENT_NOTICE, n, client, template=Notice.DECLINED,
                          data={"reason": detail or ""}),
                 Outgoing(Kind.TOPIC_STATE, n, client, data={"action": "close"})]
     if wanted is Status.REOPENED:
         by = actor or Actor("client", client)
         return [Outgoing(Kind.TOPIC_STATE, n, client, data={"action": "reopen"}),
-                Outgoing(Kind.TOPIC_NOTICE, n, client, template="reopened",
+                Outgoing(Kind.TOPIC_NOTICE, n, client, template=Notice.REOPENED,
                          data={"by": by.kind, "name": by.name, "detail": detail or ""})]
     return []
 
@@ -157,15 +154,15 @@ class Desk:
         await self._offer_to_queue(uow, ticket, now)
         await uow.tickets.add(ticket)
         await self._put(uow, now, Outgoing(Kind.CARD, number, client.id))
-        for source in draft.description:
+        for message in draft.description:
             await self._put(uow, now, Outgoing(Kind.COPY_TO_TOPIC, number, client.id,
-                                               data={"source": dict(source)}))
+                                               message=message))
         if notify_client:
             await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, number, client.id,
-                                               template="acknowledged"))
+                                               template=Notice.ACKNOWLEDGED))
         if draft.special:
             await self._put(uow, now, Outgoing(Kind.GENERAL_NOTICE, number, client.id,
-                                               template="special_request"))
+                                               template=Notice.SPECIAL_REQUEST))
         await self._set_timers(uow, ticket)
         return ticket
 
@@ -177,8 +174,9 @@ class Desk:
         return ticket
 
     async def client_wrote(self, uow: UnitOfWork, client: Client, ticket: Ticket,
-                           source: Source) -> Ticket:
-        """Relay a client's follow-up into the ticket's topic (reopening a closed ticket)."""
+                           message: MessageRef, text: str) -> Ticket:
+        """Relay a client's follow-up into the ticket's topic (reopening a closed ticket);
+        `text` is what it says, for the rules to read."""
         if client.banned:
             raise NotAllowed("banned")
         now = self.clock.now()
@@ -188,7 +186,7 @@ class Desk:
         if not ticket.status.is_open:
             ticket = await self._reopen_or_follow(uow, client, ticket, now)
             changed = True
-        if looks_like_credentials(str(source.get("html", ""))):
+        if looks_like_credentials(text):
             ticket.credentials_seen = True
         paused_at = ticket.paused_since
         if ticket.client_wrote(actor, now):
@@ -197,7 +195,7 @@ class Desk:
                 resume_clock(self.policy, ticket, paused_at, now)
         await uow.tickets.save(ticket)
         await self._put(uow, now, Outgoing(Kind.COPY_TO_TOPIC, ticket.number, client.id,
-                                           data={"source": dict(source)}))
+                                           message=message))
         if changed:
             await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, client.id))
         # the client's word may move the auto-close on; most follow-ups change no timer
@@ -205,33 +203,35 @@ class Desk:
             await self._set_timers(uow, ticket)
         return ticket
 
-    async def client_edited(self, uow: UnitOfWork, ticket: Ticket, source: Source) -> None:
+    async def client_edited(self, uow: UnitOfWork, ticket: Ticket, message: MessageRef) -> None:
         """Show the staff that the client edited a relayed message."""
         await self._put(uow, self.clock.now(), Outgoing(
-            Kind.EDIT_IN_TOPIC, ticket.number, ticket.client_id, data={"source": dict(source)}))
+            Kind.EDIT_IN_TOPIC, ticket.number, ticket.client_id, message=message))
 
     async def agent_replied(self, uow: UnitOfWork, ticket: Ticket, agent: Actor,
-                            source: Source) -> None:
-        """Relay an agent's message to the client; the first one is the first response."""
+                            message: MessageRef, text: str) -> None:
+        """Relay an agent's message to the client; the first one is the first response.
+        `text` is what it says, for the rules to read."""
         now = self.clock.now()
         if not ticket.status.is_open:
             raise NotAllowed("closed")
         events = ticket.agent_replied(agent, now)
-        if looks_like_credentials(str(source.get("html", ""))):
+        if looks_like_credentials(text):
             ticket.credentials_seen = True
         await uow.tickets.save(ticket)
         await self._put(uow, now, Outgoing(
-            Kind.COPY_TO_CLIENT, ticket.number, ticket.client_id,
-            data={"source": dict(source), "agent": agent.name}))
+            Kind.COPY_TO_CLIENT, ticket.number, ticket.client_id, data={"agent": agent.name},
+            message=message))
         if events:
             await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, ticket.client_id))
             await self._set_timers(uow, ticket)
 
-    async def agent_edited(self, uow: UnitOfWork, ticket: Ticket, source: Source) -> None:
-        """Apply an agent's edit to the client's copy."""
+    async def agent_edited(self, uow: UnitOfWork, ticket: Ticket, agent_name: str | None,
+                           message: MessageRef) -> None:
+        """Apply an agent's edit to the client's copy (signed with `agent_name`, if known)."""
         await self._put(uow, self.clock.now(), Outgoing(
             Kind.EDIT_AT_CLIENT, ticket.number, ticket.client_id,
-            data={"source": dict(source)}))
+            data={"agent": agent_name} if agent_name else {}, message=message))
 
     async def move(self, uow: UnitOfWork, ticket: Ticket, wanted: Status, actor: Actor,
                    detail: str | None = None) -> None:
@@ -256,10 +256,10 @@ class Desk:
                 continue
             data = {"problem": problem.number}
             await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, incident.number,
-                                               incident.client_id, template="problem_solved",
+                                               incident.client_id, template=Notice.PROBLEM_SOLVED,
                                                data=data))
             await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, incident.number,
-                                               incident.client_id, template="problem_solved",
+                                               incident.client_id, template=Notice.PROBLEM_SOLVED,
                                                data=data))
 
     async def client_confirms(self, uow: UnitOfWork, client: Client, ticket: Ticket,
@@ -301,7 +301,7 @@ class Desk:
                     f"{score}" + (f": {comment}" if comment else ""))
         await uow.tickets.save(ticket)
         await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, ticket.number, client.id,
-                                           template="rated",
+                                           template=Notice.RATED,
                                            data={"score": score, "comment": comment or ""}))
 
     async def assign(self, uow: UnitOfWork, ticket: Ticket, agent: Actor, by: Actor,
@@ -366,7 +366,7 @@ class Desk:
         events = ticket.agent_replied(agent, now)
         await uow.tickets.save(ticket)
         await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, ticket.number, ticket.client_id,
-                                           template="canned",
+                                           template=Notice.CANNED,
                                            data={"name": name, "agent": agent.name}))
         if events:
             await self._put(uow, now, Outgoing(Kind.CARD, ticket.number, ticket.client_id))
@@ -384,9 +384,9 @@ class Desk:
         ticket.note("supervisor", Actor("client", client.id, client.name), now)
         await uow.tickets.save(ticket)
         await self._put(uow, now, Outgoing(Kind.GENERAL_NOTICE, ticket.number, client.id,
-                                           template="ask_supervisor"))
+                                           template=Notice.ASK_SUPERVISOR))
         await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, ticket.number, client.id,
-                                           template="ask_supervisor"))
+                                           template=Notice.ASK_SUPERVISOR))
 
     async def open_for(self, uow: UnitOfWork, client: Client, contract: Contract | None,
                        subject: str, agent: Actor, solved: bool,
@@ -440,7 +440,7 @@ class Desk:
             ticket.note("assigned", Actor.system(), now, name)
             return
         await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, ticket.number, ticket.client_id,
-                                           template="queue_offer",
+                                           template=Notice.QUEUE_OFFER,
                                            data={"agents": list(queue.agents)}))
 
     async def fire(self, uow: UnitOfWork, ticket: Ticket, kind: str) -> None:
@@ -450,7 +450,7 @@ class Desk:
         if kind in (timers.FIRST_RESPONSE_WARNING, timers.RESOLUTION_WARNING):
             which = "first_response" if kind == timers.FIRST_RESPONSE_WARNING else "resolution"
             await self._put(uow, now, Outgoing(Kind.TOPIC_NOTICE, n, client,
-                                               template="sla_warning", data={"which": which}))
+                                               template=Notice.SLA_WARNING, data={"which": which}))
             ticket.note("sla_warning", Actor.system(), now, which)
             await self._offer_supervisor(uow, ticket, now)
         elif kind in (timers.FIRST_RESPONSE_BREACH, timers.RESOLUTION_BREACH):
@@ -458,16 +458,16 @@ class Desk:
             ticket.note("breach", Actor.system(), now, which)
             await self._offer_supervisor(uow, ticket, now)
             await self._put(uow, now, Outgoing(Kind.GENERAL_NOTICE, n, client,
-                                               template="sla_breach", data={"which": which}))
+                                               template=Notice.SLA_BREACH, data={"which": which}))
             await self._put(uow, now, Outgoing(Kind.CARD, n, client))
         elif kind == timers.UNASSIGNED:
             await self._put(uow, now, Outgoing(Kind.GENERAL_NOTICE, n, client,
-                                               template="unassigned"))
+                                               template=Notice.UNASSIGNED))
         elif kind == timers.SILENT_DAY:
             await self._offer_supervisor(uow, ticket, now)
         elif kind == timers.AUTOCLOSE_REMINDER:
             await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, n, client,
-                                               template="autoclose_reminder"))
+                                               template=Notice.AUTOCLOSE_REMINDER))
         elif kind == timers.AUTOCLOSE:
             await self.move(uow, ticket, Status.CLOSED, Actor.system(), "auto")
 
@@ -478,7 +478,7 @@ class Desk:
                 supervisor_offered(ticket, history, now)):
             ticket.note("supervisor_offered", Actor.system(), now)
             await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, ticket.number,
-                                               ticket.client_id, template="supervisor_offer"))
+                                               ticket.client_id, template=Notice.SUPERVISOR_OFFER))
         await uow.tickets.save(ticket)
 
     async def take(self, uow: UnitOfWork, ticket: Ticket, agent: Actor) -> None:
@@ -499,7 +499,7 @@ class Desk:
     async def _tell_taken(self, uow: UnitOfWork, ticket: Ticket, now: datetime) -> None:
         """The client hears who is on their request."""
         await self._put(uow, now, Outgoing(Kind.CLIENT_NOTICE, ticket.number, ticket.client_id,
-                                           template="taken",
+                                           template=Notice.TAKEN,
                                            data={"agent": ticket.assignee_name or ""}))
 
     async def change_priority(self, uow: UnitOfWork, ticket: Ticket, priority: str,

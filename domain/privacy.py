@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.outgoing import Kind, Outgoing
+from domain.outgoing import Kind, Notice, Outgoing
 
 ERASED_SUBJECT = "—"
 
@@ -53,7 +53,7 @@ class Erasure:
 def staff_notice(erasure: Erasure) -> Outgoing:
     """The staff group is told (without a name): which tickets lost their texts, which of
     them are still open and can no longer be answered."""
-    return Outgoing(Kind.GENERAL_NOTICE, template="client_erased",
+    return Outgoing(Kind.GENERAL_NOTICE, template=Notice.CLIENT_ERASED,
                     data={"tickets": list(erasure.tickets),
                           "open_tickets": list(erasure.open_tickets)})
 

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from domain.clients import Client
 from domain.desk import Desk, last_closed, pick_ticket, supervisor_offered
 from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
+from domain.outgoing import MessageRef
 from domain.policy import LANGUAGES
 from domain.text import ticket_number
 from domain.tickets import Ticket
@@ -26,7 +27,7 @@ from handlers.fallback import out_of_date, unless_stale
 from handlers.filters import Command, CommandStart, OnLoop, PrivateChat
 from handlers.intake import greet
 from handlers.ports import HandlerUnitOfWork
-from handlers.sources import source_of
+from handlers.sources import message_ref
 from handlers.texts import client_timezone, request_status
 from handlers.times import zone_name
 
@@ -159,7 +160,7 @@ async def _keep(message: Message, state: FSMContext) -> bool:
     pending = data.get("pending", [])
     album_asked = message.media_group_id is not None and any(
         part.get("album") == message.media_group_id for part in pending)
-    pending.append(source_of(message))
+    pending.append(message_ref(message).to_json())
     text = "\n".join(filter(None, (data.get("pending_text", ""),
                                    message.text or message.caption or "")))
     await state.update_data(pending=pending, pending_text=text)
@@ -200,8 +201,8 @@ async def ticket_picked(query: CallbackQuery, callback_data: TicketCb, state: FS
             await query.message.edit_reply_markup(reply_markup=None)
         return
     closed = not ticket.status.is_open
-    for source in pending:
-        ticket = await desk.client_wrote(uow, client, ticket, source)
+    for kept in map(MessageRef.from_json, pending):
+        ticket = await desk.client_wrote(uow, client, ticket, kept, kept.html)
     await state.update_data(pending=[], pending_text="")
     await query.answer()
     if isinstance(query.message, Message):  # the question shows the outcome, without buttons
@@ -231,14 +232,15 @@ async def client_edit(message: Message, client: Client, uow: HandlerUnitOfWork,
         ticket = pick_ticket(open_tickets, await _replied_ticket(message, uow),
                              _mentioned(message))
     if ticket is not None:
-        await desk.client_edited(uow, ticket, source_of(message))
+        await desk.client_edited(uow, ticket, message_ref(message))
 
 
 async def _relay(message: Message, client: Client, desk: Desk, uow: HandlerUnitOfWork,
                  ticket: Ticket) -> None:
     """Hand the message to the desk; tell the client if a new ticket had to be opened."""
     was_closed = not ticket.status.is_open
-    result = await desk.client_wrote(uow, client, ticket, source_of(message))
+    relayed = message_ref(message)
+    result = await desk.client_wrote(uow, client, ticket, relayed, relayed.html)
     if was_closed:  # reopened, or a new request opened: the client hears which
         await message.answer(_outcome(ticket.number, result.number, was_closed))
 

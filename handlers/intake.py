@@ -18,6 +18,7 @@ from aiogram.utils.i18n import ngettext
 from domain.clients import Client, contract_example
 from domain.desk import Desk, Draft, matching_faq
 from domain.errors import ExpiredContract, UnknownContract
+from domain.outgoing import MessageRef
 from domain.policy import Policy
 from domain.text import has_visible_text, one_line
 from handlers import keyboards_client as kb
@@ -26,7 +27,7 @@ from handlers.fallback import unless_stale
 from handlers.filters import Command, OnLoop, PrivateChat
 from handlers.intake_form import Form, form_of, keep
 from handlers.ports import HandlerUnitOfWork
-from handlers.sources import source_of
+from handlers.sources import message_ref
 
 RECEIVED = "👍"  # the reaction on a description part: received (an allowed reaction emoji)
 
@@ -400,7 +401,7 @@ async def description_part(message: Message, state: FSMContext) -> None:
     it was received, without a message of its own."""
     form = await form_of(state)
     parts = form.parts
-    source = source_of(message)
+    source = message_ref(message).to_json()
     if message.media_group_id and parts and parts[-1].get("album") == message.media_group_id:
         parts[-1]["ids"].append(message.message_id)
     elif len(parts) >= DESCRIPTION_PARTS:
@@ -531,7 +532,8 @@ async def confirm(query: CallbackQuery, callback_data: IntakeCb, state: FSMConte
     draft = Draft(sla_level=form.sla_level or "", request_type=form.type or "",
                   priority=form.prio or "", subject=form.subject,
                   contract_number=form.contract, customer=form.customer, special=form.special,
-                  description=tuple(form.parts), description_text=form.text)
+                  description=tuple(map(MessageRef.from_json, form.parts)),
+                  description_text=form.text)
     await desk.register(uow, client, draft)
     await state.clear()
     if isinstance(query.message, Message) and query.message.reply_markup is not None:

@@ -6,6 +6,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from domain.outgoing import Notice
 from domain.policy import LANGUAGES, Policy
 from domain.tickets import Ticket
 from handlers.callbacks import IntakeCb, LangCb, TicketCb
@@ -126,18 +127,18 @@ def languages() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def for_notice(template: str, ticket_number: int) -> InlineKeyboardMarkup | None:
+def for_notice(template: Notice, ticket_number: int) -> InlineKeyboardMarkup | None:
     """The buttons under a notice about a ticket (confirm the fix, rate, …)."""
     builder = InlineKeyboardBuilder()
-    if template == "supervisor_offer":
+    if template is Notice.SUPERVISOR_OFFER:
         return ticket_actions(ticket_number)
-    if template == "resolved":
+    if template is Notice.RESOLVED:
         builder.button(text="👍 " + _("Yes, solved"),
                        callback_data=TicketCb(action="solved", number=ticket_number))
         builder.button(text="👎 " + _("No, still a problem"),
                        callback_data=TicketCb(action="unsolved", number=ticket_number))
         return builder.adjust(1).as_markup()
-    if template == "closed":
+    if template is Notice.CLOSED:
         for score in range(1, 6):
             builder.button(text=f"{score} ⭐",
                            callback_data=TicketCb(action="rate", number=ticket_number,

@@ -35,7 +35,7 @@ from handlers.callbacks import TicketCb
 from handlers.fallback import out_of_date, unless_stale
 from handlers.filters import Command, OnLoop, StaffChat, TicketHere, ticket_here
 from handlers.ports import HandlerUnitOfWork, StaffMembership
-from handlers.sources import source_of
+from handlers.sources import message_ref
 
 KEPT_INTERNAL = "✍"  # the reaction on an internal note (an allowed reaction emoji)
 
@@ -322,7 +322,8 @@ async def agent_message(message: Message, ticket: Ticket, uow: HandlerUnitOfWork
         await kept_internal(message)
         return
     try:
-        await desk.agent_replied(uow, ticket, agent_of(message), source_of(message))
+        relayed = message_ref(message)
+        await desk.agent_replied(uow, ticket, agent_of(message), relayed, relayed.html)
     except NotAllowed:
         await message.reply(_("Ticket #{number} is closed; the client did not get this.")
                             .format(number=ticket.number))
@@ -337,10 +338,8 @@ async def agent_edit(message: Message, uow: HandlerUnitOfWork, desk: Desk) -> No
     ticket = (await uow.tickets.get(links[0].ticket_number) if links
               else await ticket_here(message, uow))
     if ticket is not None:
-        source = dict(source_of(message))
-        if message.from_user is not None:
-            source["agent"] = one_line(message.from_user.full_name)
-        await desk.agent_edited(uow, ticket, source)
+        name = one_line(message.from_user.full_name) if message.from_user else None
+        await desk.agent_edited(uow, ticket, name, message_ref(message))
 
 
 async def membership_changed(event: ChatMemberUpdated, staff_members: StaffMembership) -> None:

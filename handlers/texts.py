@@ -11,6 +11,7 @@ from aiogram.utils.i18n import ngettext
 
 from domain.clients import Client
 from domain.desk import STILL_A_PROBLEM
+from domain.outgoing import Notice
 from domain.policy import Policy, calendars_zone
 from domain.text import isolated
 from domain.tickets import Status, Ticket, TicketEvent
@@ -282,10 +283,10 @@ def mention_supervisors(policy: Policy, names: Mapping[int, str] | None = None) 
                     len(policy.supervisors)).format(names=links)
 
 
-def topic_notice(template: str, ticket: Ticket, client: Client, data: dict[str, object],
+def topic_notice(template: Notice, ticket: Ticket, client: Client, data: Mapping[str, object],
                  timezone: str, now: datetime) -> str:
     """A notice in the ticket's topic."""
-    if template == "reopened":
+    if template is Notice.REOPENED:
         if data.get("by") == "agent":
             return "🔁 " + _("{agent} reopened ticket #{number}.").format(
                 agent=escape(str(data.get("name") or "")), number=ticket.number)
@@ -294,23 +295,23 @@ def topic_notice(template: str, ticket: Ticket, client: Client, data: dict[str, 
                             "is reopened.").format(number=ticket.number)
         return "🔁 " + _("The client wrote again: ticket #{number} is reopened.").format(
             number=ticket.number)
-    if template == "ask_supervisor":
+    if template is Notice.ASK_SUPERVISOR:
         return "📣 " + _("The client asked for a supervisor.")
-    if template == "problem_solved":
+    if template is Notice.PROBLEM_SOLVED:
         return "🧩 " + _("Problem #{problem} is solved; the client was told.").format(
             problem=data.get("problem"))
-    if template == "queue_offer":
+    if template is Notice.QUEUE_OFFER:
         agents = data.get("agents") or []
         label = _("agent")
         links = " ".join(f'<a href="tg://user?id={int(agent)}">{label}</a>'
                          for agent in agents)  # type: ignore[union-attr]
         return "📥 " + _("New ticket in your queue — press Take.") + " " + links
-    if template == "rated":
+    if template is Notice.RATED:
         line = "⭐ " + _("The client rated #{number}: {score}/5").format(
             number=ticket.number, score=data.get("score"))
         comment = str(data.get("comment") or "")
         return line + (f"\n💬 {escape(comment)}" if comment else "")
-    if template == "sla_warning":
+    if template is Notice.SLA_WARNING:
         due = (ticket.first_response_due if data.get("which") == "first_response"
                else ticket.resolution_due)
         return "⏰ " + _("SLA warning: the {which} of #{number} is due at {due}.").format(
@@ -318,25 +319,25 @@ def topic_notice(template: str, ticket: Ticket, client: Client, data: dict[str, 
     return escape(str(data.get("text", template)))
 
 
-def general_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
-                   data: dict[str, object], names: Mapping[int, str] | None = None) -> str:
+def general_notice(template: Notice, policy: Policy, ticket: Ticket, client: Client,
+                   data: Mapping[str, object], names: Mapping[int, str] | None = None) -> str:
     """A notice in the staff group's General topic (`names`: the supervisors' names)."""
     who = escape(isolated(ticket.customer or client.name))
     subject = escape(isolated(ticket.subject))
     mention = "\n" + mention_supervisors(policy, names) if policy.supervisors else ""
-    if template == "special_request":
+    if template is Notice.SPECIAL_REQUEST:
         return "⚡ " + _("Special request #{number} from {who}: {subject}").format(
             number=ticket.number, who=who, subject=subject) + mention
-    if template == "sla_breach":
+    if template is Notice.SLA_BREACH:
         return "🔥 " + _("SLA breached: the {which} of #{number} ({who}: {subject}) is "
                          "overdue.").format(which=_which(data.get("which")),
                                             number=ticket.number, who=who,
                                             subject=subject) + mention
-    if template == "ask_supervisor":
+    if template is Notice.ASK_SUPERVISOR:
         return "📣 " + _("The client of #{number} ({who}: {subject}) asks for a "
                         "supervisor.").format(number=ticket.number, who=who,
                                               subject=subject) + mention
-    if template == "unassigned":
+    if template is Notice.UNASSIGNED:
         return "🙋 " + _("#{number} ({who}: {subject}) has had no assignee for too "
                          "long.").format(number=ticket.number, who=who,
                                          subject=subject) + mention
@@ -348,9 +349,9 @@ def numbers(values: Iterable[object]) -> str:
     return ", ".join(f"#{number}" for number in values)
 
 
-def general_notice_without_ticket(template: str, data: dict[str, object]) -> str:
+def general_notice_without_ticket(template: Notice, data: Mapping[str, object]) -> str:
     """A notice in the staff group's General topic about no one ticket."""
-    if template == "client_erased":
+    if template is Notice.CLIENT_ERASED:
         lines = ["🧹 " + _("A client had their data erased at their request (/forget).")]
         if data.get("tickets"):
             lines.append(_("Their requests {numbers} keep their figures, without names or "
@@ -362,33 +363,33 @@ def general_notice_without_ticket(template: str, data: dict[str, object]) -> str
     return escape(str(data.get("text", template)))
 
 
-def client_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
-                  data: dict[str, object], opens_at: datetime | None, now: datetime) -> str:
+def client_notice(template: Notice, policy: Policy, ticket: Ticket, client: Client,
+                  data: Mapping[str, object], opens_at: datetime | None, now: datetime) -> str:
     """A notice for the client about one of their tickets."""
-    if template == "acknowledged":
+    if template is Notice.ACKNOWLEDGED:
         return acknowledgement(policy, ticket, client.language,
                                client_timezone(policy, client, ticket), opens_at, now)
     number = ticket.number
-    if template == "taken":
+    if template is Notice.TAKEN:
         agent = str(data.get("agent") or "")
         if agent and policy.show_agent_name:
             return "👤 " + _("{agent} is on your request #{number} ({subject}).").format(
                 agent=escape(agent), number=number, subject=escape(isolated(ticket.subject)))
         return "👤 " + _("A support agent is on your request #{number} ({subject}).").format(
             number=number, subject=escape(isolated(ticket.subject)))
-    if template == "waiting_client":
+    if template is Notice.WAITING_CLIENT:
         return "💬 " + _("We need your answer to go on with request #{number} ({subject}). "
                         "Please reply in this chat.").format(number=number,
                                                             subject=escape(isolated(ticket.subject)))
-    if template == "supervisor_offer":
+    if template is Notice.SUPERVISOR_OFFER:
         return "⏰ " + _("Request #{number} ({subject}) is taking longer than we planned. If "
                         "it cannot wait, you can ask a supervisor to look at it.").format(
             number=number, subject=escape(isolated(ticket.subject)))
-    if template == "resolved":
+    if template is Notice.RESOLVED:
         return "☑️ " + _("We have solved request #{number} ({subject}). Does everything work "
                         "now?").format(
             number=number, subject=escape(isolated(ticket.subject)))
-    if template == "closed":
+    if template is Notice.CLOSED:
         lines = [("✅ " + _("Request #{number} is closed: there was no answer for a while.")
                   if data.get("auto") else
                   "✅ " + _("Request #{number} is closed.")).format(number=number)]
@@ -403,21 +404,21 @@ def client_notice(template: str, policy: Policy, ticket: Ticket, client: Client,
             "here: the request reopens.", days).format(days=days))
         lines.append(_("Please rate our work from 1 to 5:"))
         return "\n".join(lines)
-    if template == "declined":
+    if template is Notice.DECLINED:
         reason = escape(str(data.get("reason") or "—"))
         return "⛔ " + _("Request #{number} was declined. Reason: {reason}").format(
             number=number, reason=reason)
-    if template == "canned":
+    if template is Notice.CANNED:
         answer = next((item for item in policy.canned if item.name == data.get("name")), None)
         body = answer.text.get(client.language) if answer else ""
         agent = str(data.get("agent") or "")
         header = f"<b>{escape(agent)}</b>:\n" if agent and policy.show_agent_name else ""
         return header + escape(body)
-    if template == "problem_solved":
+    if template is Notice.PROBLEM_SOLVED:
         return "🧩 " + _("Good news about request #{number} ({subject}): the cause was found "
                         "and fixed. Please check, and write here if it still happens.").format(
             number=number, subject=escape(isolated(ticket.subject)))
-    if template == "autoclose_reminder":
+    if template is Notice.AUTOCLOSE_REMINDER:
         days = max(1, policy.auto_close_after.days)
         return "⏳ " + ngettext(
             "We are waiting for your answer on request #{number} ({subject}). Without one it "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -549,11 +548,8 @@ class OutboxRepository:
 
     async def put(self, item: Outgoing, at: datetime) -> None:
         """Record a delivery to be made."""
-        payload = {"kind": item.kind.value, "ticket": item.ticket_number,
-                   "client": item.client_id, "template": item.template, "data": dict(item.data),
-                   "at": at.isoformat()}
-        row = {"lane": item.lane, "kind": item.kind.value,
-               "payload": json.dumps(payload, ensure_ascii=False), "state": "pending",
+        row = {"lane": item.lane, "kind": item.kind.value, "payload": item.to_json(at),
+               "state": "pending",
                "attempts": 0, "not_before": at, "created_at": at}
         if not self.held.keep(row):
             connection = await self.session.connection()  # plain Core: no ORM bookkeeping

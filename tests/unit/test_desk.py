@@ -12,14 +12,14 @@ from domain.clients import Client
 from domain.clock import FakeClock
 from domain.desk import Desk, Draft
 from domain.errors import IllegalTransition, NotAllowed
-from domain.outgoing import Kind, Outgoing
+from domain.outgoing import Kind, MessageRef, MessageShape, Notice, Outgoing
 from domain.policy import default_policy
 from domain.tickets import Actor, Status, Ticket
 from tests.unit.fakes import FakeUnitOfWork
 
 AGENT = Actor("agent", 501, "Alice")
 ANN = Client(1, "Ann")
-HELLO = {"kind": "text", "html": "hello again"}
+HELLO = MessageRef(chat=1001, ids=(7,), html="hello again", shape=MessageShape.TEXT)
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ async def stored(uow: FakeUnitOfWork, number: int) -> Ticket:
 async def test_registering_numbers_the_ticket_and_asks_for_its_card_and_an_answer(
         desk: Desk, uow: FakeUnitOfWork) -> None:
     first = await desk.register(uow, ANN, Draft("standard", "bug", "normal", "The printer",
-                                                description=({"kind": "text", "html": "x"},)))
+                                                description=(HELLO,)))
     second = await opened(desk, uow)
     assert (first.number, second.number) == (1, 2)
     assert (await stored(uow, 1)).status is Status.NEW
@@ -72,9 +72,9 @@ async def test_a_client_message_is_copied_into_the_topic_and_changes_no_card(
         desk: Desk, uow: FakeUnitOfWork, clock: FakeClock) -> None:
     ticket = await opened(desk, uow)
     clock.advance(timedelta(minutes=5))
-    await desk.client_wrote(uow, ANN, ticket, HELLO)
+    await desk.client_wrote(uow, ANN, ticket, HELLO, HELLO.html)
     assert uow.outbox.items == [Outgoing(Kind.COPY_TO_TOPIC, ticket.number, ANN.id,
-                                         data={"source": HELLO})]
+                                         message=HELLO)]
     assert (await stored(uow, ticket.number)).last_client_message_at == clock.now()
 
 
@@ -85,7 +85,7 @@ async def test_a_client_answering_a_waiting_ticket_puts_it_back_to_work(
     assert timers.AUTOCLOSE in uow.timers.waiting(ticket.number)
     uow.outbox.items.clear()
     clock.advance(timedelta(hours=1))
-    await desk.client_wrote(uow, ANN, await stored(uow, ticket.number), HELLO)
+    await desk.client_wrote(uow, ANN, await stored(uow, ticket.number), HELLO, HELLO.html)
     after = await stored(uow, ticket.number)
     assert after.status is Status.IN_PROGRESS and after.paused_since is None
     assert after.paused_total == timedelta(hours=1)
@@ -97,7 +97,7 @@ async def test_a_banned_client_is_not_relayed(desk: Desk, uow: FakeUnitOfWork) -
     ticket = await opened(desk, uow)
     banned = Client(ANN.id, ANN.name, banned=True)
     with pytest.raises(NotAllowed):
-        await desk.client_wrote(uow, banned, ticket, HELLO)
+        await desk.client_wrote(uow, banned, ticket, HELLO, HELLO.html)
     assert uow.outbox.items == []
 
 
@@ -158,7 +158,7 @@ async def test_the_auto_close_timer_closes_a_ticket_waiting_for_the_client(
     closed = await stored(uow, ticket.number)
     assert closed.status is Status.CLOSED
     assert uow.outbox.items[1] == Outgoing(Kind.CLIENT_NOTICE, ticket.number, ANN.id,
-                                           template="closed",
+                                           template=Notice.CLOSED,
                                            data={"auto": True, "credentials": False})
 
 
@@ -173,7 +173,7 @@ async def test_a_closed_ticket_is_rated_once_with_the_agent_who_had_it(
     await desk.rate(uow, ANN, await stored(uow, ticket.number), 5)  # a new one replaces it
     assert uow.ratings.rows == {ticket.number: (5, None, AGENT.ref)}
     assert uow.outbox.items[0] == Outgoing(Kind.TOPIC_NOTICE, ticket.number, ANN.id,
-                                           template="rated",
+                                           template=Notice.RATED,
                                            data={"score": 4, "comment": "quick"})
 
 
@@ -196,7 +196,8 @@ async def test_a_client_writing_within_the_reopen_window_reopens_the_ticket(
     await desk.move(uow, ticket, Status.CLOSED, AGENT)
     clock.advance(desk.policy.reopen_window)  # the window's last moment
     uow.outbox.items.clear()
-    relayed = await desk.client_wrote(uow, ANN, await stored(uow, ticket.number), HELLO)
+    relayed = await desk.client_wrote(uow, ANN, await stored(uow, ticket.number), HELLO,
+                                      HELLO.html)
     assert relayed.number == ticket.number
     assert (await stored(uow, ticket.number)).status is Status.REOPENED
     assert kinds(uow) == [(Kind.TOPIC_STATE, None), (Kind.TOPIC_NOTICE, "reopened"),
@@ -209,7 +210,8 @@ async def test_a_client_writing_after_the_reopen_window_opens_a_new_ticket_namin
     await desk.move(uow, ticket, Status.CLOSED, AGENT)
     clock.advance(desk.policy.reopen_window + timedelta(seconds=1))
     uow.outbox.items.clear()
-    fresh = await desk.client_wrote(uow, ANN, await stored(uow, ticket.number), HELLO)
+    fresh = await desk.client_wrote(uow, ANN, await stored(uow, ticket.number), HELLO,
+                                    HELLO.html)
     assert fresh.number == ticket.number + 1
     assert (await stored(uow, fresh.number)).reopened_from == ticket.number
     assert (await stored(uow, ticket.number)).status is Status.CLOSED
