@@ -237,7 +237,7 @@ class DeskTable(_Table):
     show_agent_name: Flag = DEFAULTS.show_agent_name
     auto_close_after: Duration = DEFAULTS.auto_close_after
     reopen_window: Duration = DEFAULTS.reopen_window
-    warn_at: Share = Field(DEFAULTS.warn_at, alias="escalation_warn_at")
+    warn_at: Share = Field(default=DEFAULTS.warn_at, alias="escalation_warn_at")
     unassigned_after: Duration = DEFAULTS.unassigned_after
     flood_limit: PositiveInt = DEFAULTS.flood_limit
     flood_window: Duration = DEFAULTS.flood_window

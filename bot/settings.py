@@ -42,7 +42,7 @@ class ConfigError(Exception):
 class Settings(BaseModel):
     """How this process is deployed: secrets, addresses and where the policy file is.
 
-    Each field is read from the environment variable its alias names; the secrets are
+    Each field is read from the environment variable its validation alias names; the secrets are
     `SecretStr` and passwords inside URLs are masked, so a repr or a log line shows neither.
     """
 
@@ -50,24 +50,26 @@ class Settings(BaseModel):
 
     # The two variables every deployment needs come first: their mistakes are told first.
     bot_token: SecretStr = Field(
-        alias="BOT_TOKEN", description="the token @BotFather issued (like 123456:ABC-DEF...)")
+        validation_alias="BOT_TOKEN",
+        description="the token @BotFather issued (like 123456:ABC-DEF...)")
     staff_chat_id: int = Field(
-        alias="STAFF_CHAT_ID", description="the id of the staff supergroup, like -1001234567890")
-    webhook_url: str | None = Field(None, alias="WEBHOOK_URL")
-    webhook_secret: SecretStr | None = Field(None, alias="WEBHOOK_SECRET")
-    database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL")
-    telegram_api_url: str | None = Field(None, alias="TELEGRAM_API_URL")
-    webhook_listen: str = Field("0.0.0.0", alias="WEBHOOK_LISTEN")
-    webhook_port: int = Field(8080, alias="WEBHOOK_PORT")
+        validation_alias="STAFF_CHAT_ID",
+        description="the id of the staff supergroup, like -1001234567890")
+    webhook_url: str | None = Field(default=None, validation_alias="WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, validation_alias="WEBHOOK_SECRET")
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    telegram_api_url: str | None = Field(default=None, validation_alias="TELEGRAM_API_URL")
+    webhook_listen: str = Field(default="0.0.0.0", validation_alias="WEBHOOK_LISTEN")
+    webhook_port: int = Field(default=8080, validation_alias="WEBHOOK_PORT")
     # /healthz, /readyz, /metrics in polling mode
-    metrics_port: int | None = Field(None, alias="METRICS_PORT")
-    redis_url: str | None = Field(None, alias="REDIS_URL")
+    metrics_port: int | None = Field(default=None, validation_alias="METRICS_PORT")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     # Telegram's sending intervals multiplied by this
-    telegram_rate_scale: float = Field(1.0, alias="TELEGRAM_RATE_SCALE")
-    config_path: Path = Field(DEFAULT_CONFIG_PATH, alias="FRONTDESK_CONFIG")
-    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    telegram_rate_scale: float = Field(default=1.0, validation_alias="TELEGRAM_RATE_SCALE")
+    config_path: Path = Field(default=DEFAULT_CONFIG_PATH, validation_alias="FRONTDESK_CONFIG")
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     # FRONTDESK_CONFIG was set: a missing file is then an error
-    config_explicit: bool = Field(False, repr=False)
+    config_explicit: bool = Field(default=False, repr=False)
 
     @property
     def uses_webhook(self) -> bool:
@@ -157,7 +159,7 @@ class Settings(BaseModel):
         except ValueError:
             port = 0
         if not 1 <= port <= 65535:
-            name = cls.model_fields[str(info.field_name)].alias
+            name = cls.model_fields[str(info.field_name)].validation_alias
             raise ValueError(f"{name} must be a TCP port number 1-65535, got {value!r}")
         return port
 
@@ -198,11 +200,14 @@ class Settings(BaseModel):
         return self
 
 
+_VARIABLES = {str(field.validation_alias): field for field in Settings.model_fields.values()
+              if field.validation_alias}  # the environment variable of each field
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Read and check the deployment settings from environment variables."""
     env = {name: value.strip() for name, value in environ.items() if value.strip()}
-    variables = {field.alias: env[field.alias] for field in Settings.model_fields.values()
-                 if field.alias in env}
+    variables = {name: env[name] for name in _VARIABLES if name in env}
     try:
         return Settings.model_validate(
             {**variables, "config_explicit": "FRONTDESK_CONFIG" in variables})
@@ -215,8 +220,7 @@ def _one_line(error: ValidationError) -> str:
     first = error.errors()[0]
     if first["type"] == "missing":
         name = str(first["loc"][0])
-        field = next(each for each in Settings.model_fields.values() if each.alias == name)
-        return f"{name} is not set: give {field.description}"
+        return f"{name} is not set: give {_VARIABLES[name].description}"
     cause = first.get("ctx", {}).get("error")
     return str(cause) if cause is not None else f"{first['loc'][0]}: {first['msg']}"
 

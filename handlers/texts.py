@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from html import escape
+from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
@@ -283,7 +284,7 @@ def mention_supervisors(policy: Policy, names: Mapping[int, str] | None = None) 
                     len(policy.supervisors)).format(names=links)
 
 
-def topic_notice(template: Notice, ticket: Ticket, client: Client, data: Mapping[str, object],
+def topic_notice(template: Notice, ticket: Ticket, client: Client, data: Mapping[str, Any],
                  timezone: str, now: datetime) -> str:
     """A notice in the ticket's topic."""
     if template is Notice.REOPENED:
@@ -304,7 +305,7 @@ def topic_notice(template: Notice, ticket: Ticket, client: Client, data: Mapping
         agents = data.get("agents") or []
         label = _("agent")
         links = " ".join(f'<a href="tg://user?id={int(agent)}">{label}</a>'
-                         for agent in agents)  # type: ignore[union-attr]
+                         for agent in agents)
         return "📥 " + _("New ticket in your queue — press Take.") + " " + links
     if template is Notice.RATED:
         line = "⭐ " + _("The client rated #{number}: {score}/5").format(
@@ -320,7 +321,7 @@ def topic_notice(template: Notice, ticket: Ticket, client: Client, data: Mapping
 
 
 def general_notice(template: Notice, policy: Policy, ticket: Ticket, client: Client,
-                   data: Mapping[str, object], names: Mapping[int, str] | None = None) -> str:
+                   data: Mapping[str, Any], names: Mapping[int, str] | None = None) -> str:
     """A notice in the staff group's General topic (`names`: the supervisors' names)."""
     who = escape(isolated(ticket.customer or client.name))
     subject = escape(isolated(ticket.subject))
@@ -349,22 +350,22 @@ def numbers(values: Iterable[object]) -> str:
     return ", ".join(f"#{number}" for number in values)
 
 
-def general_notice_without_ticket(template: Notice, data: Mapping[str, object]) -> str:
+def general_notice_without_ticket(template: Notice, data: Mapping[str, Any]) -> str:
     """A notice in the staff group's General topic about no one ticket."""
     if template is Notice.CLIENT_ERASED:
         lines = ["🧹 " + _("A client had their data erased at their request (/forget).")]
         if data.get("tickets"):
             lines.append(_("Their requests {numbers} keep their figures, without names or "
-                           "texts.").format(numbers=numbers(data["tickets"])))  # type: ignore[arg-type]
+                           "texts.").format(numbers=numbers(data["tickets"])))
         if data.get("open_tickets"):
             lines.append(_("Still open, and no longer answerable: {numbers} — please close "
-                           "them.").format(numbers=numbers(data["open_tickets"])))  # type: ignore[arg-type]
+                           "them.").format(numbers=numbers(data["open_tickets"])))
         return "\n".join(lines)
     return escape(str(data.get("text", template)))
 
 
 def client_notice(template: Notice, policy: Policy, ticket: Ticket, client: Client,
-                  data: Mapping[str, object], opens_at: datetime | None, now: datetime) -> str:
+                  data: Mapping[str, Any], opens_at: datetime | None, now: datetime) -> str:
     """A notice for the client about one of their tickets."""
     if template is Notice.ACKNOWLEDGED:
         return acknowledgement(policy, ticket, client.language,
