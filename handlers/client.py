@@ -157,13 +157,13 @@ async def _keep(message: Message, state: FSMContext) -> bool:
     """Keep a message until the client says where it goes; whether to ask them (an album is
     one message to the client: one question)."""
     data = await state.get_data()
-    pending = data.get("pending", [])
+    pending = [MessageRef.from_json(part) for part in data.get("pending", [])]
     album_asked = message.media_group_id is not None and any(
-        part.get("album") == message.media_group_id for part in pending)
-    pending.append(message_ref(message).to_json())
+        part.album == message.media_group_id for part in pending)
+    pending.append(message_ref(message))
     text = "\n".join(filter(None, (data.get("pending_text", ""),
                                    message.text or message.caption or "")))
-    await state.update_data(pending=pending, pending_text=text)
+    await state.update_data(pending=[part.to_json() for part in pending], pending_text=text)
     return not album_asked
 
 

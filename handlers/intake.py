@@ -104,7 +104,8 @@ async def begin(message: Message, state: FSMContext, client: Client, policy: Pol
     """
     before = await state.get_data()
     await state.clear()
-    form = Form(intake=secrets.token_hex(3), example=example, kept=before.get("pending", []),
+    form = Form(intake=secrets.token_hex(3), example=example,
+                kept=[MessageRef.from_json(part) for part in before.get("pending", [])],
                 kept_text=before.get("pending_text", ""))
     await keep(state, form)
     if client.contract_number:
@@ -401,9 +402,9 @@ async def description_part(message: Message, state: FSMContext) -> None:
     it was received, without a message of its own."""
     form = await form_of(state)
     parts = form.parts
-    source = message_ref(message).to_json()
-    if message.media_group_id and parts and parts[-1].get("album") == message.media_group_id:
-        parts[-1]["ids"].append(message.message_id)
+    part = message_ref(message)
+    if part.album and parts and parts[-1].album == part.album:
+        parts[-1] = parts[-1].with_ids(parts[-1].ids + part.ids)
     elif len(parts) >= DESCRIPTION_PARTS:
         if not form.description_full:  # said once; never a silent drop
             form.description_full = True
@@ -418,7 +419,7 @@ async def description_part(message: Message, state: FSMContext) -> None:
                 reply_markup=kb.description_done(form.intake))
         return
     else:
-        parts.append(source)
+        parts.append(part)
     piece = message.text or message.caption or ""
     form.text = "\n".join(filter(None, (form.text, piece)))
     await keep(state, form)
@@ -532,7 +533,7 @@ async def confirm(query: CallbackQuery, callback_data: IntakeCb, state: FSMConte
     draft = Draft(sla_level=form.sla_level or "", request_type=form.type or "",
                   priority=form.prio or "", subject=form.subject,
                   contract_number=form.contract, customer=form.customer, special=form.special,
-                  description=tuple(map(MessageRef.from_json, form.parts)),
+                  description=tuple(form.parts),
                   description_text=form.text)
     await desk.register(uow, client, draft)
     await state.clear()

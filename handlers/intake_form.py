@@ -8,6 +8,8 @@ from typing import Any
 
 from aiogram.fsm.context import FSMContext
 
+from domain.outgoing import MessageRef
+
 KEY = "form"
 
 
@@ -18,7 +20,7 @@ class Form:
     intake: str = ""  # the id on this intake's buttons: a button of an older one is refused
     example: str = ""  # how a contract number looks, for the prompts
     # messages written after a request closed, before this intake began: the description's start
-    kept: list[dict[str, Any]] = field(default_factory=list)
+    kept: list[MessageRef] = field(default_factory=list)
     kept_text: str = ""
     contract: str | None = None
     customer: str | None = None
@@ -28,7 +30,7 @@ class Form:
     prio: str | None = None  # the priority's key
     special: bool = False
     subject: str = ""
-    parts: list[dict[str, Any]] = field(default_factory=list)  # the description's messages
+    parts: list[MessageRef] = field(default_factory=list)  # the description's messages
     text: str = ""  # the description's text, its messages' joined
     description_full: bool = False  # the client was told the description is full
     faq_shown: bool = False  # the known answers were offered once already
@@ -41,12 +43,16 @@ class Form:
 
     def to_dict(self) -> dict[str, Any]:
         """The form as the conversation state stores it (JSON-friendly)."""
-        return asdict(self)
+        return {**asdict(self), "kept": [part.to_json() for part in self.kept],
+                "parts": [part.to_json() for part in self.parts]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Form:
         """The form from what `to_dict` gave; what it does not know is left out."""
-        return cls(**{each.name: data[each.name] for each in fields(cls) if each.name in data})
+        known = {each.name: data[each.name] for each in fields(cls) if each.name in data}
+        for name in ("kept", "parts"):
+            known[name] = [MessageRef.from_json(part) for part in known.get(name, [])]
+        return cls(**known)
 
 
 async def form_of(state: FSMContext) -> Form:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+from domain.outgoing import MessageRef
 from handlers.intake_form import Form
 
 
 def test_a_form_comes_back_as_it_was_stored() -> None:
     form = Form(intake="a1b2c3", contract="C-1", customer="ACME", sla_level="standard",
                 type="incident", prio="high", subject="Login fails",
-                parts=[{"ids": [1, 2], "album": "77"}], text="It fails")
+                parts=[MessageRef(chat=5, ids=(1, 2), album="77")], text="It fails")
     stored = json.loads(json.dumps(form.to_dict()))  # as Redis or the database keep it
     assert Form.from_dict(stored) == form
 
