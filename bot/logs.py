@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from bot.settings import ConfigError
+from bot.settings import SECRET_VARIABLES, ConfigError
 
 UPDATE_ID: ContextVar[int | None] = ContextVar("update_id", default=None)
 TICKET: ContextVar[int | None] = ContextVar("ticket", default=None)
@@ -23,7 +23,6 @@ TICKET: ContextVar[int | None] = ContextVar("ticket", default=None)
 FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]+@")
-_SECRET_VARIABLES = ("BOT_TOKEN", "WEBHOOK_SECRET")
 
 
 class _Context(logging.Filter):
@@ -77,7 +76,7 @@ def configure(environ: Mapping[str, str]) -> None:
     form = environ.get("LOG_FORMAT", "text").strip().lower() or "text"
     if form not in FORMATS:
         raise ConfigError(f"LOG_FORMAT must be text or json, got {form!r}")
-    secrets = [value.strip() for name in _SECRET_VARIABLES
+    secrets = [value.strip() for name in SECRET_VARIABLES
                if len(value := environ.get(name, "")) >= 8]
     handler = logging.StreamHandler()
     handler.addFilter(_Context())

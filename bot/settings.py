@@ -32,7 +32,7 @@ _TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{30,}")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")
-_SECRET_VARIABLES = ("BOT_TOKEN", "WEBHOOK_SECRET")
+SECRET_VARIABLES = ("BOT_TOKEN", "WEBHOOK_SECRET")  # never shown, wherever they turn up
 
 
 class ConfigError(Exception):
@@ -255,7 +255,7 @@ def _mask_password(url: str | None) -> str | None:
 
 def _redact(message: str, env: Mapping[str, str]) -> str:
     # Belt and braces: no message may carry a secret, whatever variable it was pasted into.
-    for name in _SECRET_VARIABLES:
+    for name in SECRET_VARIABLES:
         secret = env.get(name)
         if secret and len(secret) >= 8:
             message = message.replace(secret, "***")

@@ -223,6 +223,18 @@ def test_repr_hides_the_token_the_secret_and_passwords() -> None:
         assert "staff_chat_id=-1001234567890" in shown
 
 
+def test_replaced_settings_are_checked_and_keep_secrets_hidden() -> None:
+    settings = load_settings(env()).replaced(webhook_url="https://bot.example.com/hook",
+                                             webhook_secret=SECRET, webhook_port=9000)
+
+    assert settings.webhook_secret is not None
+    assert settings.webhook_secret.get_secret_value() == SECRET
+    assert (settings.uses_webhook, settings.webhook_port) == (True, 9000)
+    assert SECRET not in repr(settings) and TOKEN not in repr(settings)
+    with pytest.raises(ValueError, match="WEBHOOK_PORT must be a TCP port number"):
+        settings.replaced(webhook_port=0)
+
+
 # --------------------------------------------------------------------------- policy file
 
 
