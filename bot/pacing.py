@@ -4,10 +4,11 @@ aiolimiter spaces the sends: a leaky bucket of capacity one per chat (Telegram's
 second to a chat, a group's burst included) and one for the bot (30 a second), each counted
 from the moment the previous send really went out. What aiolimiter cannot do is left here:
 
-- **A group's 20 messages a minute as a sliding window.** A quiet staff group takes a burst (a
-  new ticket's card, description and screenshot a second apart) while any minute holds at
-  most 19 of its messages. A leaky bucket cannot give both: one of capacity b that refills at
-  r a minute lets b + r messages into one minute.
+- **A group's 20 messages a minute as a sliding window.** A quiet staff group takes a short
+  burst (a new ticket's topic, card, description and screenshot a second apart); one that had
+  `group_burst` messages in the last minute is paced evenly (19 a minute, so that each send
+  carries what came meanwhile), and no minute ever holds more than 19. A leaky bucket cannot
+  give both: one of capacity b that refills at r a minute lets b + r messages into a minute.
 - **Windows counted from answers.** Sends let through a few milliseconds apart can reach
   Telegram together (a busy event loop, new connections, a server reading them late); a send
   may go only once the one a window's count before it was *answered* a whole window ago (the
@@ -71,13 +72,14 @@ class SendLimits:
     # the limits when the tests scale a second down to 10 ms.
     jitter: float = 0.010
     group_window: float = 60.0  # Telegram's window for a group's GROUP_WINDOW_SENDS
+    group_burst: int = 5  # messages a quiet group takes at the chat's spacing
 
     def scaled(self, factor: float) -> SendLimits:
         """The same limits with every interval multiplied by `factor` (tests run faster); the
         jitter is the machine's, not Telegram's: it stays."""
         return SendLimits(self.private_interval * factor, self.group_interval * factor,
                           self.global_interval * factor, self.margin, self.jitter,
-                          self.group_window * factor)
+                          self.group_window * factor, self.group_burst)
 
     def spacing(self, chat_id: int) -> float:
         """The least time between two sends to this chat (groups have negative ids)."""
@@ -124,10 +126,13 @@ class _Flight:
 
 @dataclass
 class _AnsweredWindow:
-    """At most `sends` messages in any `seconds`, counted from when they were answered."""
+    """At most `sends` messages in any `seconds`, counted from when they were answered; once
+    it holds `burst` of them (when given), a send waits `steady` after the previous one."""
 
     sends: int
     seconds: float
+    burst: int = 0
+    steady: float = 0.0
     flights: deque[_Flight] = field(default_factory=deque)
 
     def __post_init__(self) -> None:
@@ -146,20 +151,29 @@ class _AnsweredWindow:
         return self.flights[excess - 1]
 
     def due(self, messages: int = 1) -> float:
-        """When `messages` more fit (in the past if they fit now)."""
+        """When `messages` more may go (in the past if they may now)."""
         oldest = self._oldest(messages)
-        return float("-inf") if oldest is None else oldest.arrived_by() + self.seconds
+        full = float("-inf") if oldest is None else oldest.arrived_by() + self.seconds
+        return max(full, self._steady_due())
+
+    def _steady_due(self) -> float:
+        if not self.burst or not self.flights:
+            return float("-inf")
+        since = time.monotonic() - self.seconds
+        held = sum(1 for flight in self.flights if flight.arrived_by() > since)
+        return self.flights[-1].granted + self.steady if held >= self.burst else float("-inf")
 
     async def wait(self, messages: int = 1) -> bool:
-        """Wait until `messages` more fit; whether anything was waited for."""
+        """Wait until `messages` more may go; whether anything was waited for."""
         waited = False
-        while (oldest := self._oldest(messages)) is not None and (
-                delay := oldest.arrived_by() + self.seconds - time.monotonic()) > 0:
+        while (delay := self.due(messages) - time.monotonic()) > 0:
             waited = True
-            if oldest.landed.done():
-                await asyncio.sleep(delay)
-            else:  # its answer may bring the moment forward
+            oldest = self._oldest(messages)
+            if oldest is not None and not oldest.landed.done():
+                # its answer may bring the moment forward
                 await asyncio.wait({oldest.landed}, timeout=delay)
+            else:
+                await asyncio.sleep(delay)
         return waited
 
 
@@ -296,7 +310,8 @@ class Pacer:
         window = self._group_windows.get(chat_id)
         if window is None:
             window = self._group_windows[chat_id] = _AnsweredWindow(
-                self.limits.group_sends(), self.limits.group_window)
+                self.limits.group_sends(), self.limits.group_window, self.limits.group_burst,
+                self.limits.interval(chat_id))
         return window
 
     async def _acquire(self, chat_id: int, priority: Callable[[], float]) -> None:

@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 class SharedSlots:
     """The sends of every bot process, kept in Redis: a send takes its chat's slot (and the
     bot's) only if the spacing since the last send of any process has passed, the chat is not
-    held, and (a group) its window of answered sends has room.
+    held, and (a group) its window of answered sends has room — and, once the window holds
+    `group_burst` messages, the group's even spacing has passed.
 
     Times are Redis's own clock, so the processes' clocks need not agree. A group's window is
     a sorted set of its messages, each scored as arrived FLIGHT_CAP after it was let through
@@ -26,7 +27,8 @@ class SharedSlots:
 
     # KEYS: the chat's last send, the bot's last send, the chat's hold, the chat's window.
     # ARGV: the chat's spacing, the bot's spacing, the window (ms; 0: none), the messages
-    # it may hold, the messages of this send, this send's entry, FLIGHT_CAP (ms).
+    # it may hold, the messages of this send, this send's entry, FLIGHT_CAP (ms), the
+    # messages after which the window paces evenly, and its even spacing (ms).
     # Returns ms to wait, 0 when taken.
     _TAKE = """
     local t = redis.call('TIME')
@@ -38,7 +40,11 @@ class SharedSlots:
     local messages = tonumber(ARGV[5])
     if window > 0 then
         redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
-        local excess = redis.call('ZCARD', KEYS[4]) + messages - tonumber(ARGV[4])
+        local held = redis.call('ZCARD', KEYS[4])
+        if tonumber(ARGV[8]) > 0 and held >= tonumber(ARGV[8]) then
+            due = math.max(due, tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[9]))
+        end
+        local excess = held + messages - tonumber(ARGV[4])
         if excess > 0 then
             local oldest = redis.call('ZRANGE', KEYS[4], excess - 1, excess - 1, 'WITHSCORES')
             due = math.max(due, tonumber(oldest[2]) + window)
@@ -98,7 +104,8 @@ class SharedSlots:
         keys = [f"{self.prefix}:chat:{chat_id}", f"{self.prefix}:bot",
                 f"{self.prefix}:held:{chat_id}", f"{self.prefix}:window:{chat_id}"]
         args = [spacing * 1000, limits.bot_interval() * 1000, window * 1000,
-                limits.group_sends(), messages, entry, FLIGHT_CAP * 1000]
+                limits.group_sends(), messages, entry, FLIGHT_CAP * 1000, limits.group_burst,
+                limits.interval(chat_id) * 1000]
         while True:
             try:
                 wait_ms = float(await self._take(keys=keys, args=args))

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.redis
 GROUP = -100123
 # A group's minute scaled to 0.3 s and its second to 10 ms.
 LIMITS = SendLimits(private_interval=0.01, group_interval=0.01, global_interval=0.0,
-                    jitter=0, group_window=0.3)
+                    jitter=0, group_window=0.3, group_burst=19)
 
 
 async def test_two_processes_share_a_groups_burst_and_minute() -> None:
@@ -41,3 +41,27 @@ async def test_two_processes_share_a_groups_burst_and_minute() -> None:
     first_window = [at for at in sent if at < sent[0] + 0.3]
     assert 14 <= len(first_window) <= 19  # a burst, shared: not 19 for each process
     assert max(sum(1 for other in sent if at <= other < at + 0.3) for at in sent) <= 19
+
+
+async def test_two_processes_share_a_groups_short_burst_and_then_its_even_pace() -> None:
+    redis = Redis.from_url(services.redis_url_or_skip())
+    limits = SendLimits(private_interval=0.01, group_interval=0.01, global_interval=0.0,
+                        jitter=0, group_window=1.0, group_burst=3)
+    bot_id = random.randrange(10**9)
+    pacers = [Pacer(limits, shared=SharedSlots(redis, bot_id)) for _ in range(2)]
+    sent: list[float] = []
+
+    async def send(pacer: Pacer) -> None:
+        await pacer.wait(GROUP)
+        sent.append(time.monotonic())
+        await pacer.answered()
+
+    try:
+        await asyncio.gather(*(send(pacer) for pacer in pacers for _ in range(4)))
+    finally:
+        await redis.aclose()
+
+    sent.sort()
+    gaps = [later - earlier for earlier, later in zip(sent, sent[1:], strict=False)]
+    assert sent[2] - sent[0] < 0.2  # three at the chat's spacing, whichever process
+    assert all(gap >= 1.0 / 19 - 0.01 for gap in gaps[2:])  # then evenly, both together

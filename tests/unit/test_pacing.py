@@ -116,7 +116,7 @@ async def test_a_send_never_answered_counts_as_arrived_after_a_while() -> None:
 
 # A group's minute scaled to 0.3 s and its second to 10 ms: 19 messages in any 0.3 s.
 GROUP_LIMITS = SendLimits(private_interval=0.01, group_interval=0.01, global_interval=0.0,
-                          jitter=0, group_window=0.3)
+                          jitter=0, group_window=0.3, group_burst=19)
 
 
 def most_in_a_window(times: list[float], window: float) -> int:
@@ -124,22 +124,24 @@ def most_in_a_window(times: list[float], window: float) -> int:
     return max(sum(1 for other in times if at <= other < at + window) for at in times)
 
 
-async def test_a_quiet_group_takes_a_burst_spaced_by_its_second_and_then_keeps_its_minute(
+async def test_a_quiet_group_takes_a_short_burst_then_an_even_pace_within_its_minute(
 ) -> None:
-    pacer = Pacer(GROUP_LIMITS)
+    # A minute of 1 s: five at the chat's 10 ms, then one every 1/19 s, 19 in any second.
+    limits = SendLimits(private_interval=0.01, group_interval=0.01, global_interval=0.0,
+                        jitter=0, group_window=1.0, group_burst=5)
+    pacer = Pacer(limits)
     sent: list[float] = []
-    for _ in range(25):
+    for _ in range(24):
         await pacer.wait(GROUP)
         sent.append(time.monotonic())
         pacer.landed()
 
-    burst = sent[:GROUP_LIMITS.group_sends()]
-    assert len(burst) == 19
-    assert burst[-1] - burst[0] < 0.3  # the quiet group took nineteen at once
-    assert all(later - earlier >= 0.01 for earlier, later in zip(sent, sent[1:],
-                                                                   strict=False))
-    assert sent[19] - sent[0] >= 0.3  # the twentieth waited for the first to leave
-    assert most_in_a_window(sent, 0.3) <= 19
+    gaps = [later - earlier for earlier, later in zip(sent, sent[1:], strict=False)]
+    assert all(gap >= 0.01 for gap in gaps)
+    assert sent[4] - sent[0] < 0.2  # the burst: five at the chat's spacing
+    assert all(gap >= 1.0 / 19 for gap in gaps[4:])  # then evenly
+    assert sent[19] - sent[0] >= 1.0  # and never 20 in the minute
+    assert most_in_a_window(sent, 1.0) <= 19
 
 
 async def test_an_album_takes_one_place_in_a_groups_window_per_message() -> None:
