@@ -1,10 +1,10 @@
 """Benchmark of the relay: Frontdesk against a bare aiogram echo bot, on one fake Bot API server.
 
 Run from the repository root:
-`python bench/bench_relay.py [MESSAGES] [--rounds R] [--group-scale S]` (defaults 1000, 5 and
-0.05). The fake Bot API server (playground/telegram) runs in this process, a fresh one for each
-bot; each bot runs as a process of its own, polling it, so that its memory and its processor time
-are its own:
+`python bench/bench_relay.py [MESSAGES] [--rounds R] [--group-scale S] [--baseline DIR]`
+(defaults 1000, 5 and 0.05). The fake Bot API server (playground/telegram) runs in this process,
+a fresh one for each bot; each bot runs as a process of its own, polling it, so that its memory
+and its processor time are its own:
 
   * `echo`: a bare aiogram bot answering every message with sendMessage — the floor of what
     any bot costs on this machine;
@@ -33,6 +33,12 @@ The loads:
     warm-up of one message per client (the relay is restarted for this load: its first message
     to each ticket opens database connections and fills caches; the clients are the first
     round's, whom the restarted relay's flood guard has not seen).
+
+With `--baseline DIR` (another checkout of Frontdesk, e.g. a git worktree of an older commit,
+its catalogs compiled), that checkout's relay runs too, on SQLite and on PostgreSQL, in the same
+interleaved rounds (rows `before, …`): a process of this interpreter with its working directory
+and PYTHONPATH set to DIR, so that the before/after table comes from one run. Its database is
+made by this checkout's code (same schema: the bench says so when the heads differ).
 
 RSS is the bot process's peak resident memory (VmHWM): the echo bot's over the whole run, the
 relay's over the load below the limits. Then the group's budget: with the limits on (scaled by
@@ -149,6 +155,23 @@ class Figures:
         return statistics.median(self.ratios)
 
 
+class CheckoutProcess(BotProcess):
+    """`frontdesk run` from another checkout of Frontdesk (`--baseline DIR`), with this
+    interpreter: DIR comes first on the module path, before this checkout's install."""
+
+    def __init__(self, checkout: Path, api: FakeBotAPI, database_url: str,
+                 **settings: str) -> None:
+        super().__init__(api, database_url, **settings)
+        self.checkout = checkout
+        self.env["PYTHONPATH"] = str(checkout)
+
+    async def start(self) -> None:
+        """Start the other checkout's bot."""
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", cwd=self.checkout, env=self.env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+
+
 class EchoProcess:
     """The bare aiogram echo bot, in a process of its own."""
 
@@ -211,14 +234,17 @@ async def start_echo(stack: AsyncExitStack, rounds: int, first_user: int) -> Con
 
 async def start_relay(stack: AsyncExitStack, name: str,
                       database: AbstractAsyncContextManager[str], rounds: int,
-                      first_user: int) -> Contender:
-    """Frontdesk's relay on one database, started, all the rounds' clients with a ticket and
-    its topic (stopped, the database dropped, when `stack` closes)."""
+                      first_user: int, checkout: Path | None = None) -> Contender:
+    """Frontdesk's relay on one database (this checkout's, or that of `checkout`), started,
+    all the rounds' clients with a ticket and its topic (stopped, the database dropped, when
+    `stack` closes)."""
     api = await stack.enter_async_context(fake_server())
     database_url = await stack.enter_async_context(database)
     users = range(first_user, first_user + rounds * CLIENTS)
     await seed_tickets(api, database_url, default_policy(), MovableClock(), users)
-    bot = BotProcess(api, database_url, TELEGRAM_RATE_SCALE=str(NO_LIMITS_SCALE))
+    bot = (BotProcess(api, database_url, TELEGRAM_RATE_SCALE=str(NO_LIMITS_SCALE))
+           if checkout is None else
+           CheckoutProcess(checkout, api, database_url, TELEGRAM_RATE_SCALE=str(NO_LIMITS_SCALE)))
     stack.push_async_callback(bot.stop)
     await bot.start()
     return Contender(Figures(name), api, bot, first_user)
@@ -298,14 +324,15 @@ async def latency_figures(contender: Contender) -> None:
 
 
 async def group_budget(api: FakeBotAPI, database_url: str, scale: float,
-                       first_user: int) -> dict[str, Any]:
+                       first_user: int, checkout: Path | None = None) -> dict[str, Any]:
     """300 messages from 60 tickets in one scaled minute, the group limit on (429 enforced)."""
     users = list(range(first_user, first_user + GROUP_TICKETS))
     await seed_tickets(api, database_url, default_policy(), MovableClock(), users)
     rng = random.Random(7)  # the same spread in every run
     schedule = sorted((rng.uniform(0, 60 * scale), user)
                       for user in users for _ in range(GROUP_MESSAGES // GROUP_TICKETS))
-    bot = BotProcess(api, database_url, TELEGRAM_RATE_SCALE=str(scale))
+    bot = (BotProcess(api, database_url, TELEGRAM_RATE_SCALE=str(scale)) if checkout is None
+           else CheckoutProcess(checkout, api, database_url, TELEGRAM_RATE_SCALE=str(scale)))
     api.set_rate_limits(RateLimits(scale=scale, mode="enforce"))
     calls_before = len(api.calls)
     sends = Sends(api)
@@ -344,34 +371,46 @@ async def fake_server() -> AsyncIterator[FakeBotAPI]:
         await api.stop()
 
 
-async def main(messages: int, rounds: int, group_scale: float) -> int:
+async def main(messages: int, rounds: int, group_scale: float,
+               baseline: Path | None = None) -> int:
     """Run everything and print the tables."""
+    postgres = await postgres_answers()
+    if not postgres:
+        print("(no PostgreSQL server answers: its rows are left out)")
     async with AsyncExitStack() as stack:
         contenders = [await start_echo(stack, rounds, 20_001)]
-        contenders.append(await start_relay(stack, "relay, SQLite", sqlite_database(), rounds,
-                                            30_001))
-        if await postgres_answers():
-            contenders.append(await start_relay(stack, "relay, PostgreSQL",
-                                                postgres_database(), rounds, 40_001))
-        else:
-            print("(no PostgreSQL server answers: its row is left out)")
+        checkouts: list[tuple[str, Path | None]] = [("relay", None)]
+        if baseline is not None:
+            checkouts.append(("before", baseline))
+        for offset, (kind, checkout) in enumerate(checkouts):
+            first = 30_001 + offset * 20_000
+            contenders.append(await start_relay(stack, f"{kind}, SQLite", sqlite_database(),
+                                                rounds, first, checkout))
+            if postgres:
+                contenders.append(await start_relay(stack, f"{kind}, PostgreSQL",
+                                                    postgres_database(), rounds,
+                                                    first + 10_000, checkout))
         await rounds_of_bursts(contenders, rounds, messages)
         for contender in contenders[1:]:  # restarted for the latency load: none idles meanwhile
             await contender.bot.stop()
         for contender in contenders:
             await latency_figures(contender)
     rows = [contender.figures for contender in contenders]
-    async with fake_server() as api, sqlite_database() as url:
-        budget = await group_budget(api, url, group_scale, 50_001)
+    budgets = {}
+    for kind, checkout in checkouts:
+        async with fake_server() as api, sqlite_database() as url:
+            budgets[kind] = await group_budget(api, url, group_scale, 90_001, checkout)
     print_rounds(rows, messages)
     print_table(rows, messages)
-    print(f"\nstaff group budget (limits scaled ×{group_scale}, 429 when over): "
-          f"{budget['messages']} messages from {GROUP_TICKETS} tickets in one minute were all "
-          f"in the group after {budget['minutes']:.2f} minutes (target 4) in "
-          f"{budget['sends']} messages, in order: {budget['in_order']}, 429 answers: "
-          f"{budget['429']}")
-    relays_ok = all(row.ratio >= TARGET_RATIO and row.p99 < TARGET_LATENCY_MS
-                    for row in rows[1:])
+    for kind, budget in budgets.items():
+        print(f"\n{kind}: staff group budget (limits scaled ×{group_scale}, 429 when over): "
+              f"{budget['messages']} messages from {GROUP_TICKETS} tickets in one minute were "
+              f"all in the group after {budget['minutes']:.2f} minutes (target 4) in "
+              f"{budget['sends']} messages, in order: {budget['in_order']}, 429 answers: "
+              f"{budget['429']}")
+    ours = [row for row in rows[1:] if not row.name.startswith("before")]
+    relays_ok = all(row.ratio >= TARGET_RATIO and row.p99 < TARGET_LATENCY_MS for row in ours)
+    budget = budgets["relay"]
     group_ok = budget["minutes"] <= 4 and budget["in_order"] and budget["429"] == 0
     print("targets:", "met" if relays_ok and group_ok else "NOT met")
     return 0 if relays_ok and group_ok else 1
@@ -381,7 +420,7 @@ def print_rounds(rows: list[Figures], messages: int) -> None:
     """The burst rates of each round, and each relay's ratio to the echo bot in that round."""
     print(f"\nbursts of {messages} messages from {CLIENTS} clients at once (no limits), "
           f"msg/s, in {len(rows[0].rates)} interleaved rounds:")
-    names = [row.name.removeprefix("relay, ") for row in rows]
+    names = [row.name.removeprefix("relay, ").replace("PostgreSQL", "PG") for row in rows]
     header = (f"{'round':>5} " + " ".join(f"{name:>10}" for name in names) + " "
               + " ".join(f"{name + ' / echo':>17}" for name in names[1:]))
     print(header)
@@ -434,6 +473,8 @@ if __name__ == "__main__":
     arguments.add_argument("messages", nargs="?", type=int, default=1000)
     arguments.add_argument("--rounds", type=int, default=5)
     arguments.add_argument("--group-scale", type=float, default=0.05)
+    arguments.add_argument("--baseline", type=Path, metavar="DIR",
+                           help="another checkout whose relay runs in the same rounds")
     arguments.add_argument("--echo-bot", metavar="API_URL")
     parsed = arguments.parse_args()
     if parsed.echo_bot:
@@ -445,4 +486,17 @@ if __name__ == "__main__":
             arguments.error(f"MESSAGES must lie between {CLIENTS} and "
                             f"{CLIENTS * default_policy().flood_limit} (each client sends "
                             f"at most the flood guard's {default_policy().flood_limit})")
-        raise SystemExit(asyncio.run(main(parsed.messages, parsed.rounds, parsed.group_scale)))
+        if parsed.baseline is not None:
+            parsed.baseline = parsed.baseline.resolve()
+            versions = "storage/migrations/versions/*.py"
+            if ({path.name for path in parsed.baseline.glob(versions)}
+                    != {path.name for path in Path(__file__).resolve().parents[1].glob(versions)}):
+                print(f"(the migrations of {parsed.baseline} differ from these: its databases "
+                      f"are made by this checkout's)")
+            if not (parsed.baseline / "bot" / "cli.py").is_file():
+                arguments.error(f"{parsed.baseline} is not a checkout of Frontdesk")
+            if not list(parsed.baseline.glob("locales/*/LC_MESSAGES/messages.mo")):
+                arguments.error(f"compile the catalogs of {parsed.baseline} first: pybabel "
+                                f"compile -d {parsed.baseline / 'locales'} -D messages")
+        raise SystemExit(asyncio.run(main(parsed.messages, parsed.rounds, parsed.group_scale,
+                                          parsed.baseline)))
