@@ -17,9 +17,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands import register_commands
 from bot.delivery import Delivery
@@ -61,7 +58,15 @@ from handlers import (
     staff,
     whoami,
 )
-from storage.engine import make_engine, make_sessionmaker, schema_is_current, upgrade
+from storage.engine import (
+    DatabaseError,
+    Engine,
+    address_of,
+    make_engine,
+    make_sessionmaker,
+    schema_is_current,
+    upgrade,
+)
 from storage.fsm import SqlStorage
 from storage.uow import UnitOfWorkFactory
 
@@ -90,7 +95,7 @@ class App:
 
     settings: Settings
     policy: Policy
-    engine: AsyncEngine
+    engine: Engine
     bot: Bot
     dispatcher: Dispatcher
     updates: UpdateMiddleware  # the dispatcher's; the poller hands it batches of updates
@@ -101,7 +106,7 @@ class App:
     clock: Clock
 
 
-async def prepare_database(engine: AsyncEngine, url: str, policy: Policy | None = None) -> None:
+async def prepare_database(engine: Engine, url: str, policy: Policy | None = None) -> None:
     """SQLite files upgrade themselves; PostgreSQL must be upgraded by the operator."""
     if await schema_is_current(engine):
         return
@@ -136,14 +141,14 @@ async def check_contract_levels(uow_factory: UnitOfWorkFactory, policy: Policy) 
 async def check_contract_levels_in(database_url: str, policy: Policy) -> None:
     """`check_contract_levels` on a database with a current schema, before Telegram is
     asked anything (a database still to be upgraded is checked once it is, in `build_app`)."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+    address = address_of(database_url)
+    if address.sqlite and not (address.database and Path(address.database).exists()):
         return  # no file yet: nothing imported, and nothing is created before Telegram answers
     engine = make_engine(database_url)
     try:
         # read directly (not through Alembic, which logs): no table yet is nothing to check
         await check_contract_levels(UnitOfWorkFactory(make_sessionmaker(engine)), policy)
-    except DBAPIError:
+    except DatabaseError:
         return
     finally:
         await engine.dispose()

@@ -12,20 +12,20 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from storage.engine import address_of
 
 EXIT_NOT_DONE = 1
 
 
 def backup(database_url: str, target: Path) -> int:
     """Back up the database to `target`; say where. 0 when a copy was made."""
-    url = make_url(database_url)
-    if not url.drivername.startswith("sqlite"):
+    address = address_of(database_url)
+    if not address.sqlite:
         print("frontdesk: PostgreSQL is backed up with its own tool, pg_dump; for example:\n"
               f"  {pg_dump_command(database_url, target)}\n"
               "(the password, if any, from PGPASSWORD or ~/.pgpass; restore with pg_restore)")
         return EXIT_NOT_DONE
-    source = Path(url.database or "")
+    source = Path(address.database)
     if not source.is_file():
         print(f"frontdesk: there is no database file {source} to back up", file=sys.stderr)
         return EXIT_NOT_DONE
@@ -64,16 +64,13 @@ def copy_sqlite(source: Path, target: Path) -> None:
 
 def pg_dump_command(database_url: str, target: Path) -> str:
     """The pg_dump command for this database (without its password)."""
-    url = make_url(database_url)
+    address = address_of(database_url)
     arguments = ["pg_dump", "--format=custom", f"--file={target}"]
-    host = url.host or url.query.get("host")
-    if isinstance(host, tuple):
-        host = host[0]
-    if host:
-        arguments.append(f"--host={host}")
-    if url.port:
-        arguments.append(f"--port={url.port}")
-    if url.username:
-        arguments.append(f"--username={url.username}")
-    arguments.append(url.database or "")
+    if address.host:
+        arguments.append(f"--host={address.host}")
+    if address.port:
+        arguments.append(f"--port={address.port}")
+    if address.username:
+        arguments.append(f"--username={address.username}")
+    arguments.append(address.database)
     return shlex.join(arguments)

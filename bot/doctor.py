@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiogram import Bot
-from sqlalchemy.engine import make_url
 
 from bot import checks
 from bot.checks import Finding, fail, ok, warn
@@ -23,7 +22,7 @@ from bot.policy_file import load_policy
 from bot.settings import ConfigError, Settings, load_settings
 from bot.startup import UNREACHABLE
 from domain.policy import Policy
-from storage.engine import current_revision, head_revision, make_engine
+from storage.engine import address_of, current_revision, head_revision, make_engine
 
 EXIT_BROKEN = 1
 LOCAL_TIMEOUT = 5  # seconds, for the database and Redis
@@ -108,10 +107,10 @@ async def _ask_telegram(bot: Bot, settings: Settings, policy: Policy | None,
 
 
 async def _database(url: str, note: Callable[[Finding], None]) -> None:
-    shown = make_url(url).render_as_string(hide_password=True)
-    sqlite = url.startswith("sqlite")
+    address = address_of(url)
+    shown, sqlite = address.shown, address.sqlite
     if sqlite:
-        path = Path(make_url(url).database or "")
+        path = Path(address.database)
         if not path.is_file():  # opening it would create it
             note(fail(f"the database file {path} does not exist",
                       "`frontdesk db upgrade` creates it (`frontdesk run` too)"))

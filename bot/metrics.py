@@ -41,11 +41,10 @@ from prometheus_client import (
     Info,
     generate_latest,
 )
-from sqlalchemy import text
 
 from domain import timers
 from domain.clock import Clock
-from storage.monitoring import desk_figures
+from storage.monitoring import database_answers, desk_figures
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -160,7 +159,7 @@ def add_routes(web_app: web.Application, app: Monitored) -> None:
         problems = []
         try:
             async with asyncio.timeout(CHECK_TIMEOUT), app.uow_factory() as uow:
-                await uow.session.execute(text("SELECT 1"))
+                await database_answers(uow.session)
         except Exception as error:  # noqa: BLE001 (any failure means not ready)
             problems.append(f"database: {type(error).__name__}")
         if not telegram_answered_within(READY_WITHIN):

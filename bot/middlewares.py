@@ -15,7 +15,6 @@ from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import CallbackQuery, ErrorEvent, Message, TelegramObject, Update, User
 from aiogram.utils.i18n import I18nMiddleware
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.exc import IntegrityError
 
 from bot.i18n import DeskI18n, pick_language
 from bot.outbox import OutboxSender
@@ -89,9 +88,7 @@ class UpdateMiddleware(BaseMiddleware):
 
     async def _handle_once(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         async with self.uow_factory() as uow:
-            try:
-                await uow.updates.record(event.update_id, self.clock.now())
-            except IntegrityError:
+            if not await uow.updates.record(event.update_id, self.clock.now()):
                 log.info("update %s was already processed", event.update_id)
                 return None
             data["uow"] = uow

@@ -33,13 +33,11 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from sqlalchemy import bindparam, func, or_, select, update
 
 from bot import logs, metrics
 from bot.delivery import Delivery, Link, PermanentFailure, links_collected, record_links
 from domain.clock import Clock
 from domain.outgoing import Kind, MessageShape, Outgoing
-from storage.models import OutboxRow
 from storage.transient import is_transient, retry_transient
 from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
 
@@ -52,34 +50,6 @@ _NOTHING = object()  # an empty lane
 MAX_BACKOFF = 300.0
 COALESCE_LIMIT = 3500  # characters of merged client texts in one staff message
 HEAD_ROWS = 50  # items of a lane read at a claim (an album's parts, texts to merge)
-
-
-# The statements of every send, built once (building one costs more than running it).
-_LANE_HEAD = (select(OutboxRow.id, OutboxRow.payload, OutboxRow.attempts, OutboxRow.not_before,
-                     OutboxRow.claimed_by, OutboxRow.claimed_until)
-              .where(OutboxRow.state == "pending", OutboxRow.lane == bindparam("lane"))
-              .order_by(OutboxRow.id).limit(HEAD_ROWS))
-_WAITING = (select(OutboxRow.lane, func.min(OutboxRow.id).label("head"),
-                   func.count().label("waiting"))
-            .where(OutboxRow.state == "pending").group_by(OutboxRow.lane).subquery())
-_LANES = (select(_WAITING.c.lane, _WAITING.c.waiting, OutboxRow.not_before,
-                 OutboxRow.claimed_until)
-          .join(OutboxRow, OutboxRow.id == _WAITING.c.head)
-          .order_by(_WAITING.c.head).limit(bindparam("lanes")))
-_CLAIM = (update(OutboxRow)
-          .where(OutboxRow.id.in_(bindparam("ids", expanding=True)),
-                 OutboxRow.state == "pending",
-                 or_(OutboxRow.claimed_until.is_(None),
-                     OutboxRow.claimed_until <= bindparam("now"),
-                     OutboxRow.claimed_by == bindparam("holder")))
-          .values(claimed_by=bindparam("holder"), claimed_until=bindparam("until")))
-_UNCLAIM = (update(OutboxRow)
-            .where(OutboxRow.id.in_(bindparam("ids", expanding=True)),
-                   OutboxRow.claimed_by == bindparam("holder"))
-            .values(claimed_by=None, claimed_until=None))
-_SETTLE = (update(OutboxRow).where(OutboxRow.id.in_(bindparam("ids", expanding=True)))
-           .values(state=bindparam("outcome"), sent_at=bindparam("at"),
-                   error=bindparam("reason"), claimed_by=None, claimed_until=None))
 
 
 @dataclass
@@ -246,26 +216,24 @@ class OutboxSender:
     async def release_all_claims(self) -> None:
         """Forget every claim (one process per database, e.g. SQLite, after a crash)."""
         async with self.uow_factory() as uow:
-            await uow.session.execute(update(OutboxRow).where(OutboxRow.state == "pending")
-                                      .values(claimed_by=None, claimed_until=None))
+            await uow.outbox.release_all_claims()
             await uow.commit()
 
     async def _start_workers(self, stop: asyncio.Event) -> datetime | None:
         """Start a worker for every lane whose head is due; return the next due time."""
         now = self.clock.now()
         async with self.uow_factory() as uow:
-            connection = await uow.session.connection()
-            rows = (await connection.execute(_LANES, {"lanes": self.batch})).all()
-        self._waiting = {lane: (waiting, not_before) for lane, waiting, not_before, _ in rows}
+            lanes = await uow.outbox.lanes(self.batch)
+        self._waiting = {lane.name: (lane.waiting, lane.not_before) for lane in lanes}
         next_due: datetime | None = None
-        for lane, _, not_before, claimed_until in rows:
-            due = max(not_before, claimed_until or not_before)
+        for lane in lanes:
+            due = max(lane.not_before, lane.claimed_until or lane.not_before)
             if due > now:
                 next_due = due if next_due is None else min(next_due, due)
-            elif lane not in self._workers:
-                task = asyncio.create_task(self._work(lane, stop))
-                self._workers[lane] = task
-                task.add_done_callback(lambda _t, lane=lane: self._workers.pop(lane, None))
+            elif lane.name not in self._workers:
+                task = asyncio.create_task(self._work(lane.name, stop))
+                self._workers[lane.name] = task
+                task.add_done_callback(lambda _t, name=lane.name: self._workers.pop(name, None))
         return next_due
 
     async def _work(self, lane: str, stop: asyncio.Event) -> None:
@@ -311,10 +279,7 @@ class OutboxSender:
         if known is not None and known[1] > self.clock.now():
             return known[0]
         async with self.uow_factory() as uow:
-            payload = (await uow.session.execute(
-                select(OutboxRow.payload).where(OutboxRow.state == "pending",
-                                                OutboxRow.lane == lane)
-                .order_by(OutboxRow.id).limit(1))).scalar()
+            payload = await uow.outbox.head_payload(lane)
             if payload is None:
                 return _NOTHING
             chat_id = await self.delivery.chat_of(uow, Outgoing.from_json(payload))
@@ -344,8 +309,7 @@ class OutboxSender:
 
         async def claim(uow: SqlUnitOfWork) -> _Item | None:
             now = self.clock.now()
-            connection = await uow.session.connection()
-            rows = (await connection.execute(_LANE_HEAD, {"lane": lane})).all()
+            rows = await uow.outbox.head(lane, HEAD_ROWS)
             if not rows:
                 return None
             head = rows[0]
@@ -362,12 +326,8 @@ class OutboxSender:
             elif self._should_coalesce(outgoing):
                 self._coalesce(item, rows[1:])
             item.more = len(rows) > len(item.row_ids) or len(rows) == HEAD_ROWS
-            mine = {"ids": item.row_ids, "holder": self.holder}
-            claimed = await connection.execute(
-                _CLAIM, {**mine, "now": now, "until": now + self.claim_for})
-            if claimed.rowcount != len(item.row_ids):
-                await connection.execute(_UNCLAIM, mine)  # another process got there first
-                return None
+            if not await uow.outbox.claim(item.row_ids, self.holder, now, now + self.claim_for):
+                return None  # another process got there first
             await self.delivery.look_ahead(uow, item.outgoing)
             return item
 
@@ -448,10 +408,8 @@ class OutboxSender:
             await asyncio.sleep(self.claim_for.total_seconds() / 3)
             try:
                 async with self.uow_factory() as uow:
-                    await uow.session.execute(
-                        update(OutboxRow).where(OutboxRow.id.in_(item.row_ids),
-                                                OutboxRow.claimed_by == self.holder)
-                        .values(claimed_until=self.clock.now() + self.claim_for))
+                    await uow.outbox.renew_claim(item.row_ids, self.holder,
+                                                 self.clock.now() + self.claim_for)
                     await uow.commit()
             except Exception:  # the database is away: the claim may lapse, nothing worse
                 log.warning("outbox item %s: cannot renew the claim", item.row_ids,
@@ -465,11 +423,8 @@ class OutboxSender:
 
         async def record() -> None:
             async with self.uow_factory() as uow:
-                await uow.session.execute(
-                    update(OutboxRow).where(OutboxRow.id.in_(item.row_ids))
-                    .values(attempts=OutboxRow.attempts + (1 if count else 0),
-                            error=error[:500], claimed_by=None, claimed_until=None,
-                            not_before=self.clock.now() + timedelta(seconds=seconds)))
+                await uow.outbox.retry_later(
+                    item.row_ids, self.clock.now() + timedelta(seconds=seconds), error, count)
                 await uow.commit()
 
         try:  # if this is lost, the claim expires and the item is tried again: no harm
@@ -491,9 +446,7 @@ class OutboxSender:
         async def record(uow: SqlUnitOfWork) -> None:
             now = self.clock.now()
             await record_links(uow, links or [], now)
-            connection = await uow.session.connection()
-            await connection.execute(_SETTLE, {"ids": item.row_ids, "outcome": state,
-                                               "at": now, "reason": error})
+            await uow.outbox.settle(item.row_ids, state, now, error)
 
         try:
             await self._ledger.write(record, self.mark_patience)

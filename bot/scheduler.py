@@ -16,13 +16,10 @@ import socket
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, Select, select, update
-
 from bot import logs, metrics
 from domain.clock import Clock
 from domain.desk import Desk
-from storage.leases import release_lease, take_lease
-from storage.models import TicketRow, TimerRow
+from storage.repositories import DueTimer
 from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -64,7 +61,7 @@ class Scheduler:
                 await asyncio.wait_for(stop.wait(), timeout=self.interval)
         try:
             async with self.uow_factory() as uow:
-                await release_lease(uow.session, LEASE, self.holder, self.clock.now())
+                await uow.leases.release(LEASE, self.holder, self.clock.now())
                 await uow.commit()
         except Exception:  # the lease then expires on its own
             log.exception("could not release the scheduler lease")
@@ -83,8 +80,7 @@ class Scheduler:
     async def holds_lease(self) -> bool:
         """Take or renew the scheduler lease."""
         async with self.uow_factory() as uow:
-            held = await take_lease(uow.session, LEASE, self.holder, self.clock.now(),
-                                    self.lease_for)
+            held = await uow.leases.take(LEASE, self.holder, self.clock.now(), self.lease_for)
             await uow.commit()
         return held
 
@@ -101,7 +97,7 @@ class Scheduler:
         while True:
             now = self.clock.now()
             async with self.uow_factory() as uow:
-                due = (await uow.session.execute(self.due_query(now, failed))).all()
+                due = await uow.timers.due(now, self.batch, failed)
             if due:
                 try:
                     fired += await self._fire(due)
@@ -112,39 +108,27 @@ class Scheduler:
                         try:
                             fired += await self._fire([timer])
                         except Exception:
-                            log.exception("timer %s (%s of #%s) failed; it stays due", *timer)
-                            failed.append(timer[0])
+                            log.exception("timer %s (%s of #%s) failed; it stays due",
+                                          timer.id, timer.kind, timer.ticket_number)
+                            failed.append(timer.id)
             if len(due) < self.batch:
                 break
         logs.TICKET.set(None)  # the timers' lines named theirs
         self.fired += fired
         return fired
 
-    def due_query(self, now: datetime, skip: Sequence[int] = ()) -> Select[tuple[int, str, int]]:
-        """The due timers, oldest first: a range of the index ix_timers_pending, no scan."""
-        query = (select(TimerRow.id, TimerRow.kind, TicketRow.number)
-                 .join(TicketRow, TicketRow.id == TimerRow.ticket_id)
-                 .where(TimerRow.done_at.is_(None), TimerRow.due_at <= now)
-                 .order_by(TimerRow.due_at).limit(self.batch))
-        return query.where(TimerRow.id.not_in(skip)) if skip else query
-
-    async def _fire(self, timers: Sequence[Row[tuple[int, str, int]]]) -> int:
+    async def _fire(self, timers: Sequence[DueTimer]) -> int:
         """Claim and act on these timers in one transaction; return how many fired."""
-        now = self.clock.now()
         async with self.uow_factory() as uow:
-            # Only those still due: a change since the query may have moved one (or fired it).
-            result = await uow.session.execute(
-                update(TimerRow).where(TimerRow.id.in_([timer[0] for timer in timers]),
-                                       TimerRow.done_at.is_(None), TimerRow.due_at <= now)
-                .values(done_at=now).returning(TimerRow.id))
-            claimed = set(result.scalars())
-            for timer_id, kind, number in timers:
-                if timer_id not in claimed:
+            claimed = await uow.timers.mark_fired([timer.id for timer in timers],
+                                                  self.clock.now())
+            for timer in timers:
+                if timer.id not in claimed:
                     continue
-                logs.TICKET.set(number)
-                ticket = await uow.tickets.get(number)
+                logs.TICKET.set(timer.ticket_number)
+                ticket = await uow.tickets.get(timer.ticket_number)
                 if ticket is not None:
-                    await self.desk.fire(uow, ticket, kind)
+                    await self.desk.fire(uow, ticket, timer.kind)
             await uow.commit()
-        metrics.timers_fired(kind for timer_id, kind, _ in timers if timer_id in claimed)
+        metrics.timers_fired(timer.kind for timer in timers if timer.id in claimed)
         return len(claimed)

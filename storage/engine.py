@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession
 
@@ -17,6 +19,31 @@ from domain.policy import Policy
 from storage import sqlite_driver
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+Engine = AsyncEngine  # the application's handle on the database (made by `make_engine`)
+DatabaseError = DBAPIError  # what the database driver raised, whichever it is
+
+
+@dataclass(frozen=True)
+class DatabaseAddress:
+    """What a database URL names, for the command line and its checks."""
+
+    sqlite: bool
+    database: str  # a SQLite database's file, a PostgreSQL database's name
+    host: str | None
+    port: int | None
+    username: str | None
+    shown: str  # the URL with its password hidden
+
+
+def address_of(url: str) -> DatabaseAddress:
+    """The parts of a database URL (`sqlite+aiosqlite:///…`, `postgresql+asyncpg://…`)."""
+    parsed = make_url(url)
+    host = parsed.host or parsed.query.get("host")
+    if isinstance(host, tuple):
+        host = host[0]
+    return DatabaseAddress(parsed.get_backend_name() == "sqlite", parsed.database or "", host,
+                           parsed.port, parsed.username,
+                           parsed.render_as_string(hide_password=True))
 
 
 def make_engine(url: str, *, background: bool = False, readonly: bool = False) -> AsyncEngine:

@@ -35,3 +35,18 @@ async def release_lease(session: AsyncSession, name: str, holder: str, now: date
     await session.execute(update(LeaseRow).where(LeaseRow.name == name,
                                                  LeaseRow.holder == holder)
                           .values(expires_at=now))
+
+
+class LeaseRepository:
+    """The leases, for the unit of work (`uow.leases`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def take(self, name: str, holder: str, now: datetime, length: timedelta) -> bool:
+        """Take the lease if it is free or expired, renew it if ours; True when we hold it."""
+        return await take_lease(self.session, name, holder, now, length)
+
+    async def release(self, name: str, holder: str, now: datetime) -> None:
+        """Give the lease up (a graceful stop)."""
+        await release_lease(self.session, name, holder, now)

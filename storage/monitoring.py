@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.tickets import Status
@@ -47,3 +47,8 @@ async def desk_figures(session: AsyncSession, now: datetime) -> DeskFigures:
 
 def _age(now: datetime, since: datetime | None) -> timedelta:
     return timedelta(0) if since is None else max(now - since, timedelta(0))
+
+
+async def database_answers(session: AsyncSession) -> None:
+    """Ask the database the smallest question (raises whatever its driver raises)."""
+    await session.execute(text("SELECT 1"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -13,7 +14,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from domain.calendar import BusinessCalendar
 from domain.clients import Client, Contract, contract_key
-from domain.outgoing import Outgoing
 from domain.reports import StatusChange, TicketFacts, measure
 from domain.text import ticket_number
 from domain.tickets import Actor, Status, Ticket, TicketEvent
@@ -25,7 +25,6 @@ from storage.models import (
     CounterRow,
     DeflectionRow,
     EventRow,
-    OutboxRow,
     RatingRow,
     TicketRow,
     TimerRow,
@@ -44,7 +43,6 @@ _TICKET_FIELDS = (
 
 
 # Statements of the relay's hot path, built once (building one costs more than running it).
-_PUT_OUTGOING = insert(OutboxRow)
 _CLIENT_BY_TELEGRAM = select(ClientRow.__table__).where(
     ClientRow.telegram_user_id == bindparam("user_id"))
 _CLIENTS_BY_TELEGRAM = select(ClientRow.__table__).where(
@@ -537,30 +535,13 @@ def _changes_measures(ticket: Ticket) -> bool:
     return any(event.kind in ("status", "first_response") for event in ticket.events)
 
 
-class OutboxRepository:
-    """The outbox: deliveries recorded with the change, taken by the sender in order."""
+@dataclass(frozen=True)
+class DueTimer:
+    """A timer whose time has come."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        # a batch of updates: deliveries inserted in one statement when the unit of work
-        # flushes them, before it commits
-        self.held: Held[dict[str, Any]] = Held()
-
-    async def put(self, item: Outgoing, at: datetime) -> None:
-        """Record a delivery to be made."""
-        row = {"lane": item.lane, "kind": item.kind.value, "payload": item.to_json(at),
-               "state": "pending",
-               "attempts": 0, "not_before": at, "created_at": at}
-        if not self.held.keep(row):
-            connection = await self.session.connection()  # plain Core: no ORM bookkeeping
-            await connection.execute(_PUT_OUTGOING, row)
-
-    async def flush(self) -> None:
-        """Insert the deliveries held, in the order they were put."""
-        rows = self.held.take()
-        if rows:
-            connection = await self.session.connection()
-            await connection.execute(_PUT_OUTGOING, rows)
+    id: int
+    kind: str
+    ticket_number: int
 
 
 class TimerRepository:
@@ -592,6 +573,27 @@ class TimerRepository:
             elif (row.due_at, row.done_at) != (state.due_at, state.done_at):
                 row.due_at, row.done_at = state.due_at, state.done_at
         await self.session.flush()
+
+
+    async def due(self, now: datetime, limit: int, skip: Collection[int] = ()) -> list[DueTimer]:
+        """The timers due at `now` (but those of `skip`), oldest first: a range of the index
+        ix_timers_pending, no scan."""
+        query = (select(TimerRow.id, TimerRow.kind, TicketRow.number)
+                 .join(TicketRow, TicketRow.id == TimerRow.ticket_id)
+                 .where(TimerRow.done_at.is_(None), TimerRow.due_at <= now)
+                 .order_by(TimerRow.due_at).limit(limit))
+        if skip:
+            query = query.where(TimerRow.id.not_in(skip))
+        return [DueTimer(*row) for row in await self.session.execute(query)]
+
+    async def mark_fired(self, timer_ids: Collection[int], now: datetime) -> set[int]:
+        """Mark these timers done, those still due only (a change since they were read may
+        have moved one, or fired it); the ids of those marked."""
+        result = await self.session.execute(
+            update(TimerRow).where(TimerRow.id.in_(timer_ids), TimerRow.done_at.is_(None),
+                                   TimerRow.due_at <= now)
+            .values(done_at=now).returning(TimerRow.id))
+        return set(result.scalars())
 
 
 class DeflectionRepository:

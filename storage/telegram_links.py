@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import MessageLinkRow, ProcessedUpdateRow, TicketRow, TopicRow
@@ -164,11 +165,15 @@ class UpdateLog:
         """Whether this update was processed already."""
         return await self.session.get(ProcessedUpdateRow, update_id) is not None
 
-    async def record(self, update_id: int, now: datetime) -> None:
-        """Mark an update processed (in the same transaction as its effects); IntegrityError
-        if it was."""
+    async def record(self, update_id: int, now: datetime) -> bool:
+        """Mark an update processed (in the same transaction as its effects); False if it
+        was already (the transaction is then good only for a rollback)."""
         connection = await self.session.connection()  # plain Core: no ORM bookkeeping
-        await connection.execute(_RECORD_UPDATE, {"update_id": update_id, "at": now})
+        try:
+            await connection.execute(_RECORD_UPDATE, {"update_id": update_id, "at": now})
+        except IntegrityError:
+            return False
+        return True
 
     async def record_new(self, update_ids: list[int], now: datetime) -> set[int]:
         """Mark a batch of updates processed in one statement; return those that were not

@@ -16,7 +16,9 @@ from domain.calendar import BusinessCalendar
 from domain.policy import default_policy
 from domain.reports import calendars_of
 from storage.fsm import READ_AHEAD
+from storage.leases import LeaseRepository
 from storage.models import ClientRow, TicketRow
+from storage.outbox import OutboxRepository
 from storage.privacy import ClientEraser
 from storage.report_queries import ReportQueries
 from storage.repositories import (
@@ -24,7 +26,6 @@ from storage.repositories import (
     ClientRepository,
     ContractRepository,
     DeflectionRepository,
-    OutboxRepository,
     RatingRepository,
     TicketRepository,
     TimerRepository,
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
         self.deflections = DeflectionRepository(session)
         self.ratings = RatingRepository(session, self.tickets)
         self.agents = AgentRepository(session)
+        self.leases = LeaseRepository(session)
         self.sla = SlaQueries(session)
         self.privacy = ClientEraser(session)
         self._part: _Part | None = None  # the part of a batch under way (see `part`)
