@@ -16,8 +16,8 @@ Why rounds: this VM's processor speed varies by up to 3× over minutes (contenti
 the same pure-Python loop took 0.22 s, then 0.62 s a minute later), so an echo run compared
 with a relay run made a minute later measures the host, not the bots. So all the bots are
 started first and kept running, and the burst is measured in R interleaved rounds: in each
-round echo, then the relay on SQLite, then on PostgreSQL, each from idle (1 s after the last
-burst ended). A relay's figure is the median over the rounds of its rate divided by the echo
+round echo, then each relay (they take turns at going first), each from idle (1 s after the
+last burst ended). A relay's figure is the median over the rounds of its rate divided by the echo
 bot's rate of the same round: a ratio of two runs seconds apart, which the host's drift
 hardly moves.
 
@@ -82,7 +82,7 @@ NO_LIMITS_SCALE = 1e-4
 GROUP_TICKETS = 60
 GROUP_MESSAGES = 300
 TARGET_LATENCY_MS = 50.0
-TARGET_RATIO = 0.5
+TARGET_RATIO = 0.35  # the floor of issue #19: more than five times Telegram's per-bot limit
 
 
 @dataclass
@@ -292,8 +292,12 @@ async def rounds_of_bursts(contenders: Sequence[Contender], rounds: int, message
     for contender in contenders:
         await polling(contender.api, contender.figures.name)
     echo = contenders[0].figures
+    relays = list(contenders[1:])
     for round_ in range(rounds):
-        for contender in contenders:
+        # the relays take turns at going first after the echo bot (a later place in the round
+        # is not the same machine: it showed in runs of one code as two relays)
+        turn = round_ % len(relays) if relays else 0
+        for contender in [contenders[0], *relays[turn:], *relays[:turn]]:
             await asyncio.sleep(IDLE_PAUSE)
             figures = contender.figures
             rate, figures.burst_sends = await burst(
