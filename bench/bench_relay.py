@@ -17,9 +17,10 @@ the same pure-Python loop took 0.22 s, then 0.62 s a minute later), so an echo r
 with a relay run made a minute later measures the host, not the bots. So all the bots are
 started first and kept running, and the burst is measured in R interleaved rounds: in each
 round echo, then each relay (they take turns at going first), each from idle (1 s after the
-last burst ended). A relay's figure is the median over the rounds of its rate divided by the echo
-bot's rate of the same round: a ratio of two runs seconds apart, which the host's drift
-hardly moves.
+last burst ended), after a warm-up burst each that is not counted (a fresh relay opens its
+connections and prepares its statements). A relay's figure is the median over the rounds of
+its rate divided by the echo bot's rate of the same round: a ratio of two runs seconds apart,
+which the host's drift hardly moves.
 
 The loads:
 
@@ -36,8 +37,9 @@ The loads:
 
 With `--baseline DIR` (another checkout of Frontdesk, e.g. a git worktree of an older commit,
 its catalogs compiled), that checkout's relay runs too, on SQLite and on PostgreSQL, in the same
-interleaved rounds (rows `before, …`): a process of this interpreter with its working directory
-and PYTHONPATH set to DIR, so that the before/after table comes from one run. Its database is
+interleaved rounds (rows named after DIR): a process of this interpreter with its working
+directory and PYTHONPATH set to DIR, so that the before/after table comes from one run. The
+option may be given more than once (a step at a time, in one run). Its database is
 made by this checkout's code (same schema: the bench says so when the heads differ).
 
 RSS is the bot process's peak resident memory (VmHWM): the echo bot's over the whole run, the
@@ -225,7 +227,7 @@ async def start_echo(stack: AsyncExitStack, rounds: int, first_user: int) -> Con
     """The echo bot, started, with all the rounds' clients (stopped when `stack` closes)."""
     api = await stack.enter_async_context(fake_server())
     contender = Contender(Figures("echo"), api, EchoProcess(api), first_user)
-    for user in range(first_user, first_user + rounds * CLIENTS):
+    for user in range(first_user, first_user + (rounds + 1) * CLIENTS):  # + the warm-up's
         api.add_user(user, f"Echo {user}", language_code="en")
     stack.push_async_callback(contender.bot.stop)
     await contender.bot.start()
@@ -240,7 +242,7 @@ async def start_relay(stack: AsyncExitStack, name: str,
     `stack` closes)."""
     api = await stack.enter_async_context(fake_server())
     database_url = await stack.enter_async_context(database)
-    users = range(first_user, first_user + rounds * CLIENTS)
+    users = range(first_user, first_user + (rounds + 1) * CLIENTS)  # + the warm-up's
     await seed_tickets(api, database_url, default_policy(), MovableClock(), users)
     bot = (BotProcess(api, database_url, TELEGRAM_RATE_SCALE=str(NO_LIMITS_SCALE))
            if checkout is None else
@@ -291,6 +293,9 @@ async def rounds_of_bursts(contenders: Sequence[Contender], rounds: int, message
     the echo bot (`contenders[0]`) taken within the round."""
     for contender in contenders:
         await polling(contender.api, contender.figures.name)
+    for contender in contenders:  # not measured: a fresh relay opens connections, prepares
+        await burst(contender.api, f"{contender.figures.name}, warm-up",
+                    contender.users(rounds), messages)
     echo = contenders[0].figures
     relays = list(contenders[1:])
     for round_ in range(rounds):
@@ -376,7 +381,7 @@ async def fake_server() -> AsyncIterator[FakeBotAPI]:
 
 
 async def main(messages: int, rounds: int, group_scale: float,
-               baseline: Path | None = None) -> int:
+               baselines: Sequence[Path] = (), bursts_only: bool = False) -> int:
     """Run everything and print the tables."""
     postgres = await postgres_answers()
     if not postgres:
@@ -384,8 +389,7 @@ async def main(messages: int, rounds: int, group_scale: float,
     async with AsyncExitStack() as stack:
         contenders = [await start_echo(stack, rounds, 20_001)]
         checkouts: list[tuple[str, Path | None]] = [("relay", None)]
-        if baseline is not None:
-            checkouts.append(("before", baseline))
+        checkouts += [(baseline.name, baseline) for baseline in baselines]
         for offset, (kind, checkout) in enumerate(checkouts):
             first = 30_001 + offset * 20_000
             contenders.append(await start_relay(stack, f"{kind}, SQLite", sqlite_database(),
@@ -395,6 +399,9 @@ async def main(messages: int, rounds: int, group_scale: float,
                                                     postgres_database(), rounds,
                                                     first + 10_000, checkout))
         await rounds_of_bursts(contenders, rounds, messages)
+        if bursts_only:
+            print_rounds([contender.figures for contender in contenders], messages)
+            return 0
         for contender in contenders[1:]:  # restarted for the latency load: none idles meanwhile
             await contender.bot.stop()
         for contender in contenders:
@@ -412,7 +419,7 @@ async def main(messages: int, rounds: int, group_scale: float,
               f"all in the group after {budget['minutes']:.2f} minutes (target 4) in "
               f"{budget['sends']} messages, in order: {budget['in_order']}, 429 answers: "
               f"{budget['429']}")
-    ours = [row for row in rows[1:] if not row.name.startswith("before")]
+    ours = [row for row in rows[1:] if row.name.startswith("relay")]
     relays_ok = all(row.ratio >= TARGET_RATIO and row.p99 < TARGET_LATENCY_MS for row in ours)
     budget = budgets["relay"]
     group_ok = budget["minutes"] <= 4 and budget["in_order"] and budget["429"] == 0
@@ -424,7 +431,7 @@ def print_rounds(rows: list[Figures], messages: int) -> None:
     """The burst rates of each round, and each relay's ratio to the echo bot in that round."""
     print(f"\nbursts of {messages} messages from {CLIENTS} clients at once (no limits), "
           f"msg/s, in {len(rows[0].rates)} interleaved rounds:")
-    names = [row.name.removeprefix("relay, ").replace("PostgreSQL", "PG") for row in rows]
+    names = [row.name.removeprefix("relay, ").replace("PostgreSQL", "PG")[-14:] for row in rows]
     header = (f"{'round':>5} " + " ".join(f"{name:>10}" for name in names) + " "
               + " ".join(f"{name + ' / echo':>17}" for name in names[1:]))
     print(header)
@@ -477,8 +484,11 @@ if __name__ == "__main__":
     arguments.add_argument("messages", nargs="?", type=int, default=1000)
     arguments.add_argument("--rounds", type=int, default=5)
     arguments.add_argument("--group-scale", type=float, default=0.05)
-    arguments.add_argument("--baseline", type=Path, metavar="DIR",
-                           help="another checkout whose relay runs in the same rounds")
+    arguments.add_argument("--baseline", type=Path, metavar="DIR", action="append",
+                           default=[], help="another checkout whose relay runs in the same "
+                           "rounds (may be repeated)")
+    arguments.add_argument("--bursts-only", action="store_true",
+                           help="only the rounds of bursts (a quick comparison)")
     arguments.add_argument("--echo-bot", metavar="API_URL")
     parsed = arguments.parse_args()
     if parsed.echo_bot:
@@ -490,17 +500,17 @@ if __name__ == "__main__":
             arguments.error(f"MESSAGES must lie between {CLIENTS} and "
                             f"{CLIENTS * default_policy().flood_limit} (each client sends "
                             f"at most the flood guard's {default_policy().flood_limit})")
-        if parsed.baseline is not None:
-            parsed.baseline = parsed.baseline.resolve()
+        for baseline in parsed.baseline:
             versions = "storage/migrations/versions/*.py"
-            if ({path.name for path in parsed.baseline.glob(versions)}
+            if ({path.name for path in baseline.resolve().glob(versions)}
                     != {path.name for path in Path(__file__).resolve().parents[1].glob(versions)}):
-                print(f"(the migrations of {parsed.baseline} differ from these: its databases "
+                print(f"(the migrations of {baseline} differ from these: its databases "
                       f"are made by this checkout's)")
-            if not (parsed.baseline / "bot" / "cli.py").is_file():
-                arguments.error(f"{parsed.baseline} is not a checkout of Frontdesk")
-            if not list(parsed.baseline.glob("locales/*/LC_MESSAGES/messages.mo")):
-                arguments.error(f"compile the catalogs of {parsed.baseline} first: pybabel "
-                                f"compile -d {parsed.baseline / 'locales'} -D messages")
+            if not (baseline / "bot" / "cli.py").is_file():
+                arguments.error(f"{baseline} is not a checkout of Frontdesk")
+            if not list(baseline.glob("locales/*/LC_MESSAGES/messages.mo")):
+                arguments.error(f"compile the catalogs of {baseline} first: pybabel "
+                                f"compile -d {baseline / 'locales'} -D messages")
         raise SystemExit(asyncio.run(main(parsed.messages, parsed.rounds, parsed.group_scale,
-                                          parsed.baseline)))
+                                          [baseline.resolve() for baseline in parsed.baseline],
+                                          parsed.bursts_only)))
