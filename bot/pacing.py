@@ -82,8 +82,11 @@ class SendLimits:
                           self.group_window * factor, self.group_burst)
 
     def spacing(self, chat_id: int) -> float:
-        """The least time between two sends to this chat (groups have negative ids)."""
-        return self._spaced(self.group_interval if chat_id < 0 else self.private_interval, 1)
+        """The least time between two sends to this chat (groups have negative ids). A
+        group's limit is its minute's 20, kept by its window: the jitter is spread over it."""
+        if chat_id < 0:
+            return self._spaced(self.group_interval, GROUP_WINDOW_SENDS)
+        return self._spaced(self.private_interval, 1)
 
     def group_sends(self) -> int:
         """Sends a group's window may hold."""
