@@ -175,8 +175,8 @@ async def build_app(settings: Settings, policy: Policy, clock: Clock | None = No
     """Wire the desk together; close everything on exit."""
     clock = clock or SystemClock()
     engine = make_engine(settings.database_url)
-    # SQLite's statements run on the event loop: long reads (reports) get a read-only
-    # connection in a thread of their own. PostgreSQL's pool serves both.
+    # SQLite has one connection for the bot's work: long reads (reports) get a read-only one
+    # of their own, which reads a snapshot and holds nobody up. PostgreSQL's pool serves both.
     report_engine = (make_engine(settings.database_url, readonly=True)
                      if settings.database_url.startswith("sqlite") else None)
     try:

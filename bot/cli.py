@@ -102,7 +102,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 async def _db(action: str) -> int:
     url = load_database_url(os.environ)
-    engine = make_engine(url, background=True)  # next to a running bot: wait for it
+    engine = make_engine(url)
     try:
         if action == "upgrade":
             path, explicit = load_config_path(os.environ)
@@ -121,7 +121,7 @@ async def _db(action: str) -> int:
 async def open_database() -> AsyncIterator[UnitOfWorkFactory]:
     """Units of work on DATABASE_URL: a SQLite file is upgraded, PostgreSQL must be current."""
     url = load_database_url(os.environ)
-    engine = make_engine(url, background=True)  # next to a running bot: wait for it
+    engine = make_engine(url)
     try:
         if url.startswith("sqlite"):
             await upgrade(engine)

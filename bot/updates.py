@@ -140,7 +140,7 @@ class Poller:
                     done.append(await handle_update(self.dispatcher, self.bot, update))
                     if batch.broken is not None:
                         break
-                    # SQLite runs in this thread: let the sends due meanwhile go out on time
+                    # let the sends due meanwhile go out on time
                     await asyncio.sleep(0)
         except Exception as error:
             if not is_transient(error):

@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as _AsyncSession
 
 from domain.policy import Policy
-from storage import sqlite_driver
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 Engine = AsyncEngine  # the application's handle on the database (made by `make_engine`)
 DatabaseError = DBAPIError  # what the database driver raised, whichever it is
+SQLITE_BUSY_SECONDS = 30.0  # how long a SQLite statement waits for another writer's lock
 
 
 @dataclass(frozen=True)
@@ -46,37 +46,28 @@ def address_of(url: str) -> DatabaseAddress:
                            parsed.render_as_string(hide_password=True))
 
 
-def make_engine(url: str, *, background: bool = False, readonly: bool = False) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and enforced foreign keys.
-
-    A SQLite engine of the bot runs its statements on the event loop (they are short, and a
-    trip to a thread costs more than one of them). A `background` one runs them in a thread
-    and waits for the file's lock as long as it takes: for the command line, which works next
-    to a running bot, and for long reads. A `readonly` one (long reads, such as a year's
-    report) is also a background one, and reads a snapshot without taking the write lock, so
-    the bot goes on writing meanwhile.
-    """
-    background = background or readonly
+def make_engine(url: str, *, readonly: bool = False) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout, enforced foreign keys, and writers
+    that take the file's lock when they begin. A `readonly` SQLite engine (long reads, such as
+    a year's report) reads a snapshot without taking the write lock, so the bot goes on writing
+    meanwhile, and can change nothing."""
     if url.startswith("sqlite"):
-        # One connection: SQLite has one writer at a time anyway, and the tasks of this
-        # process then queue for it in asyncio, in order, instead of each connection taking
-        # turns in SQLite's busy handler (which sleeps up to 100 ms between tries: ten times
-        # slower under a burst of updates).
-        database = make_url(url).database or ":memory:"
-        engine = create_async_engine(
-            url, async_creator=sqlite_driver.connector(database, inline=not background),
-            pool_size=1, max_overflow=0)
-        busy_ms = 30_000 if background else sqlite_driver.INLINE_BUSY_MS
+        # One connection (SQLite has one writer at a time anyway): the tasks of this process
+        # queue for it in asyncio, in order, instead of taking turns in SQLite's busy handler
+        # (which sleeps up to 100 ms between tries). aiosqlite runs its statements in a thread
+        # of its own: waiting for the lock (the command line writing) never holds up the loop.
+        engine = create_async_engine(url, pool_size=1, max_overflow=0,
+                                     connect_args={"timeout": SQLITE_BUSY_SECONDS})
 
+        # SQLAlchemy's recipe for SQLite transactions ("Serializable isolation / Savepoints /
+        # Transactional DDL (asyncio version)"): the driver begins none, we do.
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-            # We begin transactions ourselves (below), so the driver must not.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             if readonly:
                 cursor.execute("PRAGMA query_only=ON")
             cursor.close()

@@ -1,5 +1,5 @@
-"""The SQLite drivers (statements on the loop, or one trip each to a thread) behave as the
-database driver SQLAlchemy expects."""
+"""The SQLite engine (stock aiosqlite through SQLAlchemy, our transactions begun by us):
+statements, rows and errors as SQLAlchemy promises; reports read beside the writer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from storage import sqlite_driver
 from storage.engine import make_engine
 
 METADATA = MetaData()
@@ -17,12 +16,10 @@ THINGS = Table("things", METADATA, Column("id", Integer, primary_key=True),
                Column("name", String, nullable=False))
 
 
-async def test_statements_rows_and_errors_go_through_one_trip_cursors(tmp_path: Path) -> None:
+async def test_statements_rows_and_errors_go_through(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.sqlite3'}")
     try:
         async with engine.begin() as connection:
-            raw = await connection.get_raw_connection()
-            assert isinstance(raw.driver_connection, sqlite_driver.InlineConnection)
             await connection.run_sync(METADATA.create_all)
             await connection.execute(insert(THINGS), [{"id": n, "name": f"thing {n}"}
                                                       for n in range(1, 251)])
@@ -64,8 +61,6 @@ async def test_a_read_only_engine_reads_beside_a_writer_and_cannot_write(tmp_pat
         async with writer.begin() as writing:  # the writer holds the lock meanwhile
             await writing.execute(insert(THINGS).values(id=2, name="not yet committed"))
             async with reader.connect() as reading:
-                raw = await reading.get_raw_connection()
-                assert not isinstance(raw.driver_connection, sqlite_driver.InlineConnection)
                 names = (await reading.execute(select(THINGS.c.name))).scalars().all()
                 assert names == ["kept"]
         with pytest.raises(OperationalError, match="readonly"):
@@ -74,3 +69,28 @@ async def test_a_read_only_engine_reads_beside_a_writer_and_cannot_write(tmp_pat
     finally:
         await writer.dispose()
         await reader.dispose()
+
+
+async def test_a_failed_write_leaves_the_connection_usable_and_foreign_keys_hold(
+        tmp_path: Path) -> None:
+    """Our BEGIN IMMEDIATE (the driver begins nothing) is ended by the rollback, and the
+    pragmas of every connection hold: WAL, foreign keys."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'pragmas.sqlite3'}")
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+            assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as connection:
+                await connection.exec_driver_sql(
+                    "CREATE TABLE parents (id INTEGER PRIMARY KEY)")
+                await connection.exec_driver_sql(
+                    "CREATE TABLE children (id INTEGER PRIMARY KEY, "
+                    "parent INTEGER NOT NULL REFERENCES parents (id))")
+                await connection.exec_driver_sql("INSERT INTO children VALUES (1, 7)")
+        async with engine.begin() as connection:  # the DDL was undone with the rest
+            tables = (await connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")).scalars().all()
+            assert "children" not in tables
+    finally:
+        await engine.dispose()
