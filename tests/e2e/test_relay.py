@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -459,9 +460,17 @@ async def test_a_reply_to_a_card_not_yet_on_record_still_reaches_the_client(
     await file_ticket(fake_api, CLIENT, subject="Printer offline")
     card = await fake_api.wait_for_bot_message(PLAIN_STAFF_GROUP, contains="#1001")
     assert desk.app is not None
-    async with desk.app.uow_factory() as uow:  # the moment before the card's id is stored
-        await uow.topics.update(1001, card_message_id=None)
-        await uow.commit()
+    # the moment before the card's id is stored (once the sender has recorded the card, which
+    # it does just after Telegram answered: it runs in a thread of the database's)
+    for _ in range(200):
+        async with desk.app.uow_factory() as uow:
+            try:
+                await uow.topics.update(1001, card_message_id=None)
+            except LookupError:
+                await asyncio.sleep(0.01)
+                continue
+            await uow.commit()
+            break
 
     fake_api.user_sends(BOB_ID, "Which printer model?", chat_id=PLAIN_STAFF_GROUP,
                         reply_to=card["message_id"])
