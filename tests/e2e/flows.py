@@ -26,21 +26,7 @@ async def open_ticket(api: FakeBotAPI, user: int, subject: str = "Login fails",
     """
     if user not in api.world.users:
         api.add_user(user, f"Client {user}", username=f"client{user}", language_code="en")
-    api.user_sends(user, "/new")
-    question = await api.wait_for_bot_message(user, contains="contract")
-    if "Is this request about contract" not in question["text"]:
-        api.user_sends(user, contract)
-    elif contract in question["text"]:
-        press(api, user, question, "Yes")
-    else:
-        press(api, user, question, "Another contract")
-        await api.wait_for_bot_message(user, contains="contract number")
-        api.user_sends(user, contract)
-    kinds = await asked(api, user, "What kind of request")
-    press(api, user, kinds, "Failure")
-    urgencies = await asked(api, user, "How urgent")
-    press(api, user, urgencies, urgency)
-    await api.wait_for_bot_message(user, contains="subject")
+    await to_the_subject(api, user, contract, urgency=urgency)
     api.user_sends(user, subject)
     prompt = await api.wait_for_bot_message(user, contains="press Done")
     await received(api, api.user_sends(user, description))
@@ -56,6 +42,26 @@ async def open_ticket(api: FakeBotAPI, user: int, subject: str = "Login fails",
     # so a command sent now finds its ticket (a test is quicker than any agent).
     await card_of(api, thread)
     return number, thread
+
+
+async def to_the_subject(api: FakeBotAPI, user: int, contract: str = "C-100", *,
+                         urgency: str = "High") -> None:
+    """An English-speaking client starts a request (/new) and answers up to the subject
+    prompt: the contract (a remembered one confirmed, another one given instead), a failure,
+    the urgency."""
+    api.user_sends(user, "/new")
+    question = await api.wait_for_bot_message(user, contains="contract")
+    if "Is this request about contract" not in question["text"]:
+        api.user_sends(user, contract)
+    elif contract in question["text"]:
+        press(api, user, question, "Yes")
+    else:
+        press(api, user, question, "Another contract")
+        await api.wait_for_bot_message(user, contains="contract number")
+        api.user_sends(user, contract)
+    press(api, user, await asked(api, user, "What kind of request"), "Failure")
+    press(api, user, await asked(api, user, "How urgent"), urgency)
+    await api.wait_for_bot_message(user, contains="subject")
 
 
 _ASKED: weakref.WeakKeyDictionary[FakeBotAPI, set[tuple[int, int, str]]] = (
@@ -160,6 +166,21 @@ async def newest_question(api: FakeBotAPI, chat_id: int, action: str) -> dict[st
 
     found: dict[str, Any] = await api.wait_for(offered, description=f"a {action} button")
     return found
+
+
+async def to_the_description(api: FakeBotAPI, person: Person, subject: str) -> dict[str, Any]:
+    """From /start, the person files a failure of high priority on contract C-100 with the
+    buttons (any language) and writes `subject`; return the description prompt (its Done)."""
+    chat = person.user
+    person.sends("/start")
+    person.taps(await newest_question(api, chat, "new"), "new")
+    await api.wait_for(lambda: len(api.bot_messages(chat)) >= 2)
+    person.sends("C-100")
+    person.taps(await newest_question(api, chat, "type"), "type", "bug")
+    person.taps(await newest_question(api, chat, "prio"), "prio", "high")
+    await api.wait_for(lambda: len(api.bot_messages(chat)) >= 4)
+    person.sends(subject)
+    return await newest_question(api, chat, "done")
 
 
 # --- a ticket seen from the staff group --------------------------------------------------------

@@ -10,7 +10,6 @@ from playground.telegram.bot_api import FakeBotAPI
 from tests.e2e.flows import (
     CLIENT,
     Opened,
-    asked,
     bot_says_in_topic,
     card_of,
     card_shows,
@@ -20,6 +19,7 @@ from tests.e2e.flows import (
     opened,
     press_on_card,
     received,
+    to_the_subject,
 )
 from tests.e2e.harness import press
 from tests.e2e.hostile import answered, forged_press, refused_calls, tracebacks
@@ -110,12 +110,7 @@ async def test_bidi_controls_in_a_name_or_subject_do_not_flip_the_desk_s_text(
 async def test_a_subject_that_shows_nothing_is_asked_again(
         fake_api: FakeBotAPI, desk, subject: str) -> None:  # type: ignore[no-untyped-def]
     fake_api.add_user(CLIENT, "Carol", username="carol", language_code="en")
-    fake_api.user_sends(CLIENT, "/new")
-    await fake_api.wait_for_bot_message(CLIENT, contains="contract")
-    fake_api.user_sends(CLIENT, "C-100")
-    press(fake_api, CLIENT, await asked(fake_api, CLIENT, "What kind"), "Failure")
-    press(fake_api, CLIENT, await asked(fake_api, CLIENT, "How urgent"), "High")
-    await fake_api.wait_for_bot_message(CLIENT, contains="subject")
+    await to_the_subject(fake_api, CLIENT)
     fake_api.user_sends(CLIENT, subject)
     await fake_api.wait_for_bot_message(CLIENT, contains="Please write the subject as text.")
     fake_api.user_sends(CLIENT, "Login fails")
@@ -259,12 +254,7 @@ async def test_anonymous_or_channel_posts_in_a_topic_are_not_lost_nor_act_as_gro
 async def describing(api: FakeBotAPI, user: int) -> dict[str, object]:
     """A client's intake up to the description; return the description prompt."""
     api.add_user(user, "Carol", username="carol", language_code="en")
-    api.user_sends(user, "/new")
-    await api.wait_for_bot_message(user, contains="contract")
-    api.user_sends(user, "C-100")
-    press(api, user, await asked(api, user, "What kind"), "Failure")
-    press(api, user, await asked(api, user, "How urgent"), "High")
-    await api.wait_for_bot_message(user, contains="subject")
+    await to_the_subject(api, user)
     api.user_sends(user, "Screens go blank")
     return await api.wait_for_bot_message(user, contains="press Done")
 

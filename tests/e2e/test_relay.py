@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from playground.telegram.bot_api import FakeBotAPI
-from tests.e2e.flows import asked, open_ticket, received, topic_of
+from tests.e2e.flows import asked, open_ticket, received, to_the_subject, topic_of
 from tests.e2e.harness import DeskFactory, MovableClock, RunningDesk, press
 from tests.fakes.plugin import ALICE_ID, BOB_ID, STAFF_CHAT_ID, make_bot
 
@@ -214,12 +214,7 @@ async def test_client_album_arrives_in_the_topic_as_one_album(fake_api: FakeBotA
 async def test_description_of_every_kind_arrives_in_the_topic_in_order(
         fake_api: FakeBotAPI, desk: RunningDesk) -> None:
     fake_api.add_user(CLIENT, "Carol", language_code="en")
-    fake_api.user_sends(CLIENT, "/new")
-    await fake_api.wait_for_bot_message(CLIENT, contains="contract")
-    fake_api.user_sends(CLIENT, "C-100")
-    press(fake_api, CLIENT, await asked(fake_api, CLIENT, "What kind"), "Failure")
-    press(fake_api, CLIENT, await asked(fake_api, CLIENT, "urgent"), "High")
-    await fake_api.wait_for_bot_message(CLIENT, contains="subject")
+    await to_the_subject(fake_api, CLIENT)
     fake_api.user_sends(CLIENT, "Broken screens")
     prompt = await fake_api.wait_for_bot_message(CLIENT, contains="press Done")
     fake_api.user_sends(CLIENT, "See the screens")

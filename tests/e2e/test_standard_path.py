@@ -15,7 +15,14 @@ import pytest
 
 from domain.policy import FaqEntry, Text, default_policy
 from playground.telegram.bot_api import FakeBotAPI
-from tests.e2e.flows import Person, card_of, newest_question, received, topic_of
+from tests.e2e.flows import (
+    Person,
+    card_of,
+    newest_question,
+    received,
+    to_the_description,
+    topic_of,
+)
 from tests.e2e.harness import DeskFactory, test_policy
 from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
 
@@ -88,15 +95,7 @@ async def test_standard_path_from_start_to_the_rating(fake_api: FakeBotAPI,
     carol = Person(api, CLIENT)
 
     # --- the intake: /start to the acknowledgement -----------------------------------------
-    carol.sends("/start")
-    carol.taps(await newest_question(api, CLIENT, "new"), "new")
-    await api.wait_for(lambda: len(api.bot_messages(CLIENT)) >= 2)
-    carol.sends("C-100")
-    carol.taps(await newest_question(api, CLIENT, "type"), "type", "bug")
-    carol.taps(await newest_question(api, CLIENT, "prio"), "prio", "high")
-    await api.wait_for(lambda: len(api.bot_messages(CLIENT)) >= 4)
-    carol.sends(says["subject"])
-    prompt = await newest_question(api, CLIENT, "done")
+    prompt = await to_the_description(api, carol, says["subject"])
     assert FAQ.title.get(lang) in prompt["text"]  # the known answers come with the prompt
     carol.sends(says["steps"])
     await received(api, carol.sends(photo=True, caption=says["photo"]))

@@ -19,7 +19,7 @@ from domain.policy import default_policy
 from playground.telegram.bot_api import FakeBotAPI, RateLimits
 from playground.telegram.bot_api_inspect import Call
 from tests.e2e.conftest import seed_contracts
-from tests.e2e.flows import Person, newest_question, received, topic_of
+from tests.e2e.flows import Person, newest_question, received, to_the_description, topic_of
 from tests.e2e.harness import MovableClock, RunningDesk, test_policy
 from tests.fakes.plugin import ALICE_ID, STAFF_CHAT_ID
 
@@ -79,15 +79,7 @@ async def test_the_card_description_and_screenshot_arrive_together_albums_and_re
     carol, alice = Person(api, CLIENT), Person(api, ALICE_ID)
 
     # --- the intake, and Confirm ------------------------------------------------------------
-    carol.sends("/start")
-    carol.taps(await newest_question(api, CLIENT, "new"), "new")
-    await api.wait_for(lambda: len(api.bot_messages(CLIENT)) >= 2)
-    carol.sends("C-100")
-    carol.taps(await newest_question(api, CLIENT, "type"), "type", "bug")
-    carol.taps(await newest_question(api, CLIENT, "prio"), "prio", "high")
-    await api.wait_for(lambda: len(api.bot_messages(CLIENT)) >= 4)
-    carol.sends(says["subject"])
-    prompt = await newest_question(api, CLIENT, "done")
+    prompt = await to_the_description(api, carol, says["subject"])
     steps = carol.sends(says["steps"])
     await received(api, steps)
     await received(api, carol.sends(photo=True, caption=says["photo"]))
