@@ -23,6 +23,7 @@ from domain.clock import Clock
 from domain.errors import DeskError
 from domain.policy import Policy
 from domain.text import one_line
+from storage.batch import Batch
 from storage.fsm import within_update
 from storage.transient import is_transient, retry_transient
 from storage.uow import SqlUnitOfWork, UnitOfWorkFactory
@@ -45,6 +46,7 @@ class UpdateBatch:
     """Updates handled together in one transaction (see `UpdateMiddleware.batch`)."""
 
     uow: SqlUnitOfWork
+    parts: Batch  # each update a part of the transaction, undone alone
     fresh: set[int]  # the update ids not processed before
     broken: BaseException | None = None  # the database failed: the batch is lost
 
@@ -101,9 +103,9 @@ class UpdateMiddleware(BaseMiddleware):
     async def batch(self, updates: Collection[Update],
                     telegram_users: Collection[int]) -> AsyncIterator[UpdateBatch]:
         """Handle these updates (in order, one after another, inside the block) in one
-        transaction: their ids recorded in one statement, their clients and open tickets read
-        in two, their deliveries inserted in one, one commit — not five round trips to the
-        database or more per update. Each update is a part of its own (a savepoint): one that
+        transaction (`storage.batch`): their ids recorded in one statement, their clients and
+        open tickets read in two, their deliveries inserted in one, one commit — not five round
+        trips to the database or more per update. Each update is a part of its own: one that
         fails is undone alone, as it would have been in a transaction of its own.
 
         When the database fails (`UpdateBatch.broken`, or an error here), the block ends in
@@ -115,12 +117,13 @@ class UpdateMiddleware(BaseMiddleware):
         async with self.sender.turn, self.uow_factory() as uow:
             fresh = await uow.updates.record_new([update.update_id for update in updates],
                                                  self.clock.now())
-            await uow.read_ahead(telegram_users)
-            batch = UpdateBatch(uow, fresh)
+            batch = UpdateBatch(uow, Batch(uow), fresh)
             token = _BATCH.set(batch)
             try:
+                await batch.parts.start(telegram_users)
                 yield batch
             finally:
+                batch.parts.stop()
                 _BATCH.reset(token)
             if batch.broken is not None:
                 raise batch.broken
@@ -134,7 +137,7 @@ class UpdateMiddleware(BaseMiddleware):
             return None
         data["uow"] = batch.uow
         try:
-            async with batch.uow.part():
+            async with batch.parts.part():
                 with within_update(batch.uow.session):
                     return await handler(event, data)
         except Exception as error:

@@ -109,7 +109,7 @@ class Ticket:
     paused_since: datetime | None = None
     paused_total: timedelta = timedelta(0)
     paused_business: timedelta = timedelta(0)
-    last_client_message_at: datetime | None = None
+    last_client_message_at: datetime | None = None  # the last word the desk waited for
     reopened_from: int | None = None
     bug_ref: str | None = None
     problem_number: int | None = None
@@ -167,10 +167,14 @@ class Ticket:
         return events
 
     def client_wrote(self, client: Actor, at: datetime) -> list[TicketEvent]:
-        """A client's follow-up; waiting for the client ends."""
-        self.last_client_message_at = at
+        """A client's follow-up: waiting for the client ends; to a resolved ticket, it moves
+        the auto-close on. At other times it changes nothing of the ticket (a relayed message
+        stores nothing but its copy)."""
         if self.status is Status.WAITING_CLIENT:
+            self.last_client_message_at = at
             return [self.move(Status.IN_PROGRESS, client, at)]
+        if self.status is Status.RESOLVED:
+            self.last_client_message_at = at
         return []
 
     def note(self, kind: str, actor: Actor, at: datetime, detail: str | None = None) -> None:

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.outgoing import Outgoing
 from storage.models import OutboxRow
-from storage.repositories import Held
 
 
 @dataclass(frozen=True)
@@ -72,22 +71,21 @@ class OutboxRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        # a batch of updates: deliveries inserted in one statement when the unit of work
-        # flushes them, before it commits
-        self.held: Held[dict[str, Any]] = Held()
+        # the deliveries put in this transaction, in order: inserted together at the commit
+        # (a batch of updates drops those of an update undone: `storage.batch`)
+        self.new: list[dict[str, Any]] = []
 
     async def put(self, item: Outgoing, at: datetime) -> None:
-        """Record a delivery to be made."""
-        row = {"lane": item.lane, "kind": item.kind.value, "payload": item.to_json(at),
-               "state": "pending", "attempts": 0, "not_before": at, "created_at": at}
-        if not self.held.keep(row):
-            await self._execute(_PUT, row)
+        """Record a delivery to be made (inserted with the commit)."""
+        self.new.append({"lane": item.lane, "kind": item.kind.value,
+                         "payload": item.to_json(at), "state": "pending", "attempts": 0,
+                         "not_before": at, "created_at": at})
 
-    async def flush(self) -> None:
-        """Insert the deliveries held, in the order they were put."""
-        rows = self.held.take()
-        if rows:
-            await self._execute(_PUT, rows)
+    async def insert_new(self) -> None:
+        """Insert the deliveries put, in the order they were put, in one statement."""
+        if self.new:
+            await self._execute(_PUT, self.new)
+            self.new = []
 
     async def lanes(self, limit: int) -> list[Lane]:
         """The lanes with deliveries waiting, the oldest head first."""

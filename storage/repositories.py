@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Row
@@ -31,8 +31,6 @@ from storage.models import (
 )
 from storage.report_queries import measured_columns
 
-T = TypeVar("T")
-
 _TICKET_FIELDS = (
     "number", "client_id", "subject", "request_type", "queue", "priority", "sla_level",
     "contract_number", "customer", "special", "assignee_id", "assignee_name", "created_at",
@@ -49,50 +47,13 @@ _CLIENTS_BY_TELEGRAM = select(ClientRow.__table__).where(
     ClientRow.telegram_user_id.in_(bindparam("user_ids", expanding=True)))
 
 
-class Held(Generic[T]):
-    """Writes kept back while a batch of updates is handled, in order, to be made together;
-    an update undone forgets its own (`mark` before it, `drop_after` the mark)."""
-
-    def __init__(self) -> None:
-        self._items: list[T] | None = None  # None: not holding, written at once
-
-    def start(self) -> None:
-        """From now on keep what is written (`keep`) until it is taken."""
-        if self._items is None:
-            self._items = []
-
-    def keep(self, item: T) -> bool:
-        """Keep this write if holding; whether it was kept (if not, the caller makes it)."""
-        if self._items is None:
-            return False
-        self._items.append(item)
-        return True
-
-    def mark(self) -> int:
-        """Where the writes held end now."""
-        return len(self._items or ())
-
-    def drop_after(self, mark: int) -> None:
-        """Forget the writes held since `mark` (their cause was undone)."""
-        if self._items is not None:
-            del self._items[mark:]
-
-    def take(self, upto: int | None = None) -> list[T]:
-        """The writes held up to `upto` (all by default), no longer held."""
-        if not self._items:
-            return []
-        taken = self._items[:upto]
-        del self._items[:upto]
-        return taken
-
-
 class ClientRepository:
     """Clients, found by desk id or by their Telegram account."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        # read ahead for a batch of updates, by Telegram account (None: no client yet);
-        # each is used once, and all are forgotten when a client changes (see the unit of work)
+        # read ahead for a batch of updates, by Telegram account (None: no client yet); all
+        # forgotten when a client is written (here, or by a part of the batch: storage.batch)
         self._ahead: dict[int, Row[Any] | None] = {}
 
     async def read_ahead(self, user_ids: Collection[int]) -> list[int]:
@@ -106,7 +67,7 @@ class ClientRepository:
         return [row.id for row in rows]
 
     def forget_read_ahead(self) -> None:
-        """Drop what was read ahead (a client changed): ask the database again."""
+        """Drop what was read ahead (a client may have changed): ask the database again."""
         self._ahead.clear()
 
     async def get(self, client_id: int) -> Client | None:
@@ -129,6 +90,7 @@ class ClientRepository:
         """The client for a Telegram account, created on first contact, name kept fresh."""
         found = await self._row_by_telegram(user_id)
         if found is None:
+            self._ahead.clear()
             row = ClientRow(telegram_user_id=user_id, name=name, username=username,
                             language=language, created_at=now)
             self.session.add(row)
@@ -136,6 +98,7 @@ class ClientRepository:
             return _client(row)
         client = _client(found)
         if (found.name, found.username) != (name, username) and found.forgotten_at is None:
+            self._ahead.clear()
             connection = await self.session.connection()
             await connection.execute(update(ClientRow).where(ClientRow.id == found.id)
                                      .values(name=name, username=username))
@@ -159,6 +122,7 @@ class ClientRepository:
 
     async def save(self, client: Client) -> None:
         """Store the client's changed fields."""
+        self._ahead.clear()
         row = await self.session.get(ClientRow, client.id)
         if row is None:
             raise LookupError(client.id)
@@ -169,6 +133,7 @@ class ClientRepository:
 
     async def set_ban_notified(self, client_id: int, notified: bool) -> None:
         """Remember whether a banned client was told."""
+        self._ahead.clear()
         await self.session.execute(update(ClientRow).where(ClientRow.id == client_id)
                                    .values(ban_notified=notified))
 
@@ -179,6 +144,7 @@ class ClientRepository:
 
     async def set_language(self, client_id: int, language: str) -> None:
         """Remember a language the client chose with /lang."""
+        self._ahead.clear()
         await self.session.execute(update(ClientRow).where(ClientRow.id == client_id)
                                    .values(language=language, language_chosen=True))
 
@@ -190,7 +156,7 @@ class ClientRepository:
     async def _row_by_telegram(self, user_id: int) -> Row[Any] | None:
         """As stored (a plain statement: it runs for every update of a private chat)."""
         if user_id in self._ahead:
-            return self._ahead.pop(user_id)
+            return self._ahead[user_id]
         connection = await self.session.connection()
         result = await connection.execute(_CLIENT_BY_TELEGRAM, {"user_id": user_id})
         return result.one_or_none()
@@ -296,9 +262,6 @@ class TicketRepository:
         # read ahead for a batch of updates: the numbers of each client's tickets that were
         # open then, or became so since (newest first); their values are those of `_rows`
         self._open_of: dict[int, list[int]] = {}
-        # a batch of updates: changes of tickets' columns, written by the unit of work in
-        # one statement before the next statement that might read them, or at the commit
-        self.held: Held[tuple[int, dict[str, Any]]] = Held()
 
     async def read_ahead(self, client_ids: Collection[int]) -> None:
         """Read the open tickets of these clients in one statement, for a batch of updates
@@ -314,18 +277,6 @@ class TicketRepository:
         self._open_of.clear()
         self._rows.clear()
         self._ids.clear()
-
-    def held_writes(self, upto: int | None = None) -> list[tuple[Any, list[dict[str, Any]]]]:
-        """The changes held (`held`) up to `upto` (all by default), no longer held, as
-        statements to run with their parameters: one per set of columns (an executemany
-        each); a ticket changed twice, once with its last values."""
-        merged: dict[int, dict[str, Any]] = {}
-        for ticket_id, columns in self.held.take(upto):
-            merged.setdefault(ticket_id, {"ticket_id": ticket_id}).update(columns)
-        by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
-        for parameters in merged.values():
-            by_columns.setdefault(frozenset(parameters), []).append(parameters)
-        return [(_UPDATE_TICKET, parameters) for parameters in by_columns.values()]
 
     def _keep_open_of(self, row: Mapping[str, Any]) -> None:
         """A ticket added or changed: it may be open now for a client read ahead."""
@@ -470,8 +421,8 @@ class TicketRepository:
         await self._update(row["id"], measures)
 
     async def _update(self, ticket_id: int, columns: Mapping[str, Any]) -> None:
-        """Write these columns of the ticket (nothing when there are none), or hold them."""
-        if columns and not self.held.keep((ticket_id, dict(columns))):
+        """Write these columns of the ticket (nothing when there are none)."""
+        if columns:
             connection = await self.session.connection()
             await connection.execute(_UPDATE_TICKET, {**columns, "ticket_id": ticket_id})
 

@@ -23,15 +23,9 @@ _PASSING_CLASSES = ("08", "53", "57")
 _PASSING_CODES = ("40001", "40P01")
 
 
-class HeldWritesFailed(Exception):
-    """Changes held for a batch of updates (see `storage.uow`) could not be written: which
-    update made the one that failed is no longer known, so the batch is handled again, one
-    transaction per update, where it fails alone."""
-
-
 def is_transient(error: BaseException) -> bool:
     """Whether the same database work may well succeed if tried again in a moment."""
-    if isinstance(error, OSError | TimeoutError | exc.TimeoutError | HeldWritesFailed):
+    if isinstance(error, OSError | TimeoutError | exc.TimeoutError):
         return True  # refused or reset connections, timeouts, an exhausted pool
     if not isinstance(error, exc.DBAPIError):
         return False

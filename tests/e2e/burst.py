@@ -60,6 +60,7 @@ async def seed_tickets(api: FakeBotAPI, database_url: str, policy: Policy, clock
                     thread = api.create_topic(chat_id, name)
                     await uow.topics.store(ticket.number, chat_id, thread, None, name)
                 seeded.append(Desked(user, ticket.number, thread))
+            await uow.commit()  # the deliveries of the registrations go in with it
             if topics:  # the cards of the registration: the topics are there already
                 lanes = [f"ticket:{client.ticket}" for client in seeded]
                 await uow.session.execute(update(OutboxRow).where(OutboxRow.lane.in_(lanes))

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from domain.desk import Desk
 from domain.policy import default_policy
+from domain.tickets import Actor, Status
 from playground.telegram.bot_api import FakeBotAPI
 from storage.engine import make_engine, make_sessionmaker
 from storage.uow import UnitOfWorkFactory
@@ -31,15 +32,23 @@ def batch_sizes(api: FakeBotAPI) -> list[int]:
             if call.method == "getUpdates" and call.ok and call.result]
 
 
-async def last_client_messages(database_url: str, *numbers: int) -> list[Any]:
-    """When the client last wrote, per ticket, as stored."""
+async def statuses(database_url: str, *numbers: int, waiting: bool = False) -> list[Any]:
+    """The tickets' statuses as stored (with `waiting`, first set to waiting for the client:
+    a word from the client then puts them back to work)."""
     engine = make_engine(database_url)
     try:
         async with UnitOfWorkFactory(make_sessionmaker(engine))() as uow:
             tickets = [await uow.tickets.get(number) for number in numbers]
+            if waiting:
+                for ticket in tickets:
+                    assert ticket is not None
+                    ticket.move(Status.WAITING_CLIENT, Actor("agent", ALICE_ID, "Alice"),
+                                ticket.created_at)
+                    await uow.tickets.save(ticket)
+                await uow.commit()
     finally:
         await engine.dispose()
-    return [ticket.last_client_message_at if ticket else None for ticket in tickets]
+    return [ticket.status if ticket else None for ticket in tickets]
 
 
 async def _a_database_error(uow: Any) -> None:
@@ -69,7 +78,7 @@ async def test_a_failing_update_in_a_batch_is_undone_alone(
         return ticket
 
     monkeypatch.setattr(Desk, "client_wrote", failing_after_its_changes)
-    before = await last_client_messages(database_url, ben.ticket, cat.ticket)
+    before = await statuses(database_url, ben.ticket, cat.ticket, waiting=True)
     fake_api.user_sends(ANN, "first from Ann")
     fake_api.user_sends(BEN, "boom from Ben")
     fake_api.user_sends(CAT, "only from Cat")
@@ -87,9 +96,10 @@ async def test_a_failing_update_in_a_batch_is_undone_alone(
     texts = topic_texts(fake_api, ann.thread)
     assert texts.index("first from Ann") < texts.index("second from Ann")
     assert "boom" not in topic_texts(fake_api, ben.thread)  # its outbox row was undone too
-    after = await last_client_messages(database_url, ben.ticket, cat.ticket)
-    assert after[0] == before[0]  # Ben's ticket: the change undone
-    assert after[1] > before[1]  # Cat's: kept
+    after = await statuses(database_url, ben.ticket, cat.ticket)
+    assert before == [Status.WAITING_CLIENT] * 2
+    assert after == [Status.WAITING_CLIENT,  # Ben's ticket: the change undone
+                     Status.IN_PROGRESS]  # Cat's: kept
     # told once: the failed update is done with, not handled again
     assert len([message for message in fake_api.bot_messages(BEN)
                 if "something went wrong" in message.get("text", "")]) == 1

@@ -3,6 +3,7 @@ to deliver — no database, no Telegram."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -71,10 +72,22 @@ async def test_registering_numbers_the_ticket_and_asks_for_its_card_and_an_answe
 async def test_a_client_message_is_copied_into_the_topic_and_changes_no_card(
         desk: Desk, uow: FakeUnitOfWork, clock: FakeClock) -> None:
     ticket = await opened(desk, uow)
+    before = replace(await stored(uow, ticket.number), events=[])
     clock.advance(timedelta(minutes=5))
     await desk.client_wrote(uow, ANN, ticket, HELLO, HELLO.html)
     assert uow.outbox.items == [Outgoing(Kind.COPY_TO_TOPIC, ticket.number, ANN.id,
                                          message=HELLO)]
+    assert await stored(uow, ticket.number) == before  # nothing of the ticket to store
+
+
+async def test_a_client_writing_to_a_resolved_ticket_moves_the_auto_close_on(
+        desk: Desk, uow: FakeUnitOfWork, clock: FakeClock) -> None:
+    ticket = await opened(desk, uow)
+    await desk.move(uow, ticket, Status.RESOLVED, AGENT)
+    due = uow.timers.waiting(ticket.number)[timers.AUTOCLOSE]
+    clock.advance(timedelta(hours=5))
+    await desk.client_wrote(uow, ANN, await stored(uow, ticket.number), HELLO, HELLO.html)
+    assert uow.timers.waiting(ticket.number)[timers.AUTOCLOSE] == due + timedelta(hours=5)
     assert (await stored(uow, ticket.number)).last_client_message_at == clock.now()
 
 
