@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import (
@@ -43,9 +43,6 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiolimiter import AsyncLimiter
-
-if TYPE_CHECKING:
-    from bot.shared_pacing import SharedSlots
 
 TURN_LEAD = 0.05  # seconds before its chat is due that a turn begins
 GROUP_WINDOW_SENDS = 20  # a group takes 20 messages a minute
@@ -191,6 +188,21 @@ class _Waiter:
     given: asyncio.Future[None]
 
 
+class Shared(Protocol):
+    """The slots this process shares with the other bot processes (through Redis:
+    `bot.shared_pacing.SharedSlots`)."""
+
+    async def take_slot(self, chat_id: int, limits: SendLimits, messages: int,
+                        answer: bool = False) -> tuple[int, str, int] | None:
+        """Wait for the chat's next slot everywhere and take it (see SharedSlots)."""
+
+    async def landed(self, chat_id: int, entry: str, messages: int) -> None:
+        """A send into a group was answered."""
+
+    async def hold(self, chat_id: int, seconds: float) -> None:
+        """Telegram said wait: every process waits."""
+
+
 class Pacer:
     """Lets sends through one at a time per chat, within the limits.
 
@@ -200,7 +212,7 @@ class Pacer:
     many messages as its item needs, each spaced by the limits, before the next one goes.
     """
 
-    def __init__(self, limits: SendLimits, shared: SharedSlots | None = None) -> None:
+    def __init__(self, limits: SendLimits, shared: Shared | None = None) -> None:
         self.limits = limits
         self.shared = shared  # the other processes' sends too (several bot processes)
         self._spacing: dict[int, AsyncLimiter] = {}
