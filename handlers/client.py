@@ -16,11 +16,11 @@ from aiogram.utils.i18n import gettext as _
 from domain.clients import Client
 from domain.desk import Desk, last_closed, pick_ticket, supervisor_offered
 from domain.errors import IllegalTransition, NotAllowed, TicketClosed, TicketNotFound
-from domain.outgoing import MessageRef
 from domain.policy import LANGUAGES
 from domain.text import ticket_number
 from domain.tickets import Ticket
 from domain.zones import zone_from_text
+from handlers import client_state
 from handlers import keyboards_client as kb
 from handlers.callbacks import LangCb, TicketCb
 from handlers.fallback import out_of_date, unless_stale
@@ -156,14 +156,12 @@ async def follow_up(message: Message, state: FSMContext, client: Client, desk: D
 async def _keep(message: Message, state: FSMContext) -> bool:
     """Keep a message until the client says where it goes; whether to ask them (an album is
     one message to the client: one question)."""
-    data = await state.get_data()
-    pending = [MessageRef.from_json(part) for part in data.get("pending", [])]
+    waiting = await client_state.kept(state)
     album_asked = message.media_group_id is not None and any(
-        part.album == message.media_group_id for part in pending)
-    pending.append(message_ref(message))
-    text = "\n".join(filter(None, (data.get("pending_text", ""),
-                                   message.text or message.caption or "")))
-    await state.update_data(pending=[part.to_json() for part in pending], pending_text=text)
+        part.album == message.media_group_id for part in waiting.messages)
+    waiting.messages.append(message_ref(message))
+    waiting.text = "\n".join(filter(None, (waiting.text, message.text or message.caption or "")))
+    await client_state.keep(state, waiting)
     return not album_asked
 
 
@@ -193,17 +191,17 @@ async def _after_close(message: Message, state: FSMContext, client: Client, desk
 async def ticket_picked(query: CallbackQuery, callback_data: TicketCb, state: FSMContext,
                         client: Client, desk: Desk, uow: HandlerUnitOfWork) -> None:
     """The client said which ticket their waiting messages are about."""
-    pending = (await state.get_data()).get("pending", [])
+    waiting = await client_state.kept(state)
     ticket = await desk.ticket_of_client(uow, client, callback_data.number)
-    if not pending:
+    if not waiting.messages:
         await query.answer(_("Nothing waiting to be sent."))
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)
         return
     closed = not ticket.status.is_open
-    for kept in map(MessageRef.from_json, pending):
+    for kept in waiting.messages:
         ticket = await desk.client_wrote(uow, client, ticket, kept, kept.html)
-    await state.update_data(pending=[], pending_text="")
+    await client_state.keep(state, client_state.Kept())
     await query.answer()
     if isinstance(query.message, Message):  # the question shows the outcome, without buttons
         await unless_stale(query.message.edit_text(
@@ -330,19 +328,19 @@ async def rating(query: CallbackQuery, callback_data: TicketCb, state: FSMContex
             question = await query.message.answer(
                 _("We are sorry it was not better. What went wrong? Your comment helps us "
                   "improve."), reply_markup=kb.skip_comment(ticket.number))
-            await state.update_data(rated=ticket.number, score=score,
-                                    question=question.message_id)
+            await client_state.ask_comment(state, client_state.AskedComment(
+                ticket.number, score, question.message_id))
 
 
 async def rating_comment(message: Message, state: FSMContext, client: Client, desk: Desk,
                          uow: HandlerUnitOfWork) -> None:
     """The comment after a low rating; its question loses the "No comment" button."""
-    question = (await state.get_data()).get("question")
+    question = (await client_state.asked_comment(state)).question
     if await _announce_rating(state, client, desk, uow, message.text):
         await message.answer(_("Thank you, we will take it into account."))
     if question and message.bot is not None:
         await unless_stale(message.bot.edit_message_reply_markup(chat_id=message.chat.id,
-                                                                 message_id=int(question)))
+                                                                 message_id=question))
 
 
 async def rating_without_comment(message: Message, state: FSMContext, client: Client,
@@ -367,13 +365,13 @@ async def skip_comment(query: CallbackQuery, state: FSMContext, client: Client, 
 async def _announce_rating(state: FSMContext, client: Client, desk: Desk,
                            uow: HandlerUnitOfWork, comment: str | None) -> bool:
     """Record the low rating's comment (or none) and show the rating to the staff, once."""
-    data = await state.get_data()
+    asked = await client_state.asked_comment(state)
     if await state.get_state() != RatingComment.waiting.state:
         return False
     await state.clear()
     try:
-        ticket = await desk.ticket_of_client(uow, client, int(data.get("rated", 0)))
-        await desk.rate(uow, client, ticket, int(data.get("score", 0)), comment)
+        ticket = await desk.ticket_of_client(uow, client, asked.ticket)
+        await desk.rate(uow, client, ticket, asked.score, comment)
     except (TicketNotFound, NotAllowed, IllegalTransition):
         return False
     return True

@@ -18,9 +18,9 @@ from aiogram.utils.i18n import ngettext
 from domain.clients import Client, contract_example
 from domain.desk import Desk, Draft, matching_faq
 from domain.errors import ExpiredContract, UnknownContract
-from domain.outgoing import MessageRef
 from domain.policy import Policy
 from domain.text import has_visible_text, one_line
+from handlers import client_state
 from handlers import keyboards_client as kb
 from handlers.callbacks import IntakeCb
 from handlers.fallback import unless_stale
@@ -102,11 +102,10 @@ async def begin(message: Message, state: FSMContext, client: Client, policy: Pol
     Messages the client wrote before choosing a new request (after a request closed) are kept
     and become the start of the description.
     """
-    before = await state.get_data()
+    before = await client_state.kept(state)
     await state.clear()
-    form = Form(intake=secrets.token_hex(3), example=example,
-                kept=[MessageRef.from_json(part) for part in before.get("pending", [])],
-                kept_text=before.get("pending_text", ""))
+    form = Form(intake=secrets.token_hex(3), example=example, kept=before.messages,
+                kept_text=before.text)
     await keep(state, form)
     if client.contract_number:
         await state.set_state(Intake.contract_confirm)
