@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -39,6 +40,19 @@ async def scrape(base: str) -> Figures:
 def value(figures: Figures, name: str, **labels: str) -> float:
     """One sample (0 when absent)."""
     return figures.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+async def drained(base: str, timeout: float = 10.0) -> Figures:
+    """The figures once the outbox reads empty, or at the timeout: the sender marks a send
+    a moment after Telegram has it, so a scrape right after the last one arrives may still
+    count it as pending."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        figures = await scrape(base)
+        if value(figures, "frontdesk_outbox_pending") == 0 or loop.time() > deadline:
+            return figures
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -88,7 +102,7 @@ async def test_the_metrics_move_with_a_burst_and_the_sla_timers(
     await fake_api.wait_for(lambda: watch.has_all(sent), timeout=120,
                             description="the burst relayed")
     await fake_api.wait_for(lambda: not fake_api.world.updates)
-    after = await scrape(base)
+    after = await drained(base)
     assert value(after, "frontdesk_telegram_calls_total", method="copyMessage", outcome="429") \
         + value(after, "frontdesk_telegram_calls_total", method="sendMessage", outcome="429") \
         - value(before, "frontdesk_telegram_calls_total", method="copyMessage", outcome="429") \
