@@ -170,11 +170,10 @@ class Ticket:
         """A client's follow-up: waiting for the client ends; to a resolved ticket, it moves
         the auto-close on. At other times it changes nothing of the ticket (a relayed message
         stores nothing but its copy)."""
+        if self.status in (Status.WAITING_CLIENT, Status.RESOLVED):
+            self.last_client_message_at = at
         if self.status is Status.WAITING_CLIENT:
-            self.last_client_message_at = at
             return [self.move(Status.IN_PROGRESS, client, at)]
-        if self.status is Status.RESOLVED:
-            self.last_client_message_at = at
         return []
 
     def note(self, kind: str, actor: Actor, at: datetime, detail: str | None = None) -> None:

@@ -167,7 +167,6 @@ def _client(row: ClientRow | Row[Any]) -> Client:
                   timezone=row.timezone, contract_number=row.contract_number, banned=row.banned)
 
 
-
 # keeps a statement's parameters well under SQLite's and asyncpg's limits (32766, 32767)
 _CONTRACTS_PER_STATEMENT = 1000
 
@@ -524,7 +523,6 @@ class TimerRepository:
             elif (row.due_at, row.done_at) != (state.due_at, state.done_at):
                 row.due_at, row.done_at = state.due_at, state.done_at
         await self.session.flush()
-
 
     async def due(self, now: datetime, limit: int, skip: Collection[int] = ()) -> list[DueTimer]:
         """The timers due at `now` (but those of `skip`), oldest first: a range of the index
