@@ -174,6 +174,14 @@ class CheckoutProcess(BotProcess):
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
 
 
+def relay_process(api: FakeBotAPI, database_url: str, scale: float,
+                  checkout: Path | None) -> BotProcess:
+    """This checkout's relay, or that of `checkout`, with Telegram's limits scaled."""
+    if checkout is None:
+        return BotProcess(api, database_url, TELEGRAM_RATE_SCALE=str(scale))
+    return CheckoutProcess(checkout, api, database_url, TELEGRAM_RATE_SCALE=str(scale))
+
+
 class EchoProcess:
     """The bare aiogram echo bot, in a process of its own."""
 
@@ -244,9 +252,7 @@ async def start_relay(stack: AsyncExitStack, name: str,
     database_url = await stack.enter_async_context(database)
     users = range(first_user, first_user + (rounds + 1) * CLIENTS)  # + the warm-up's
     await seed_tickets(api, database_url, default_policy(), MovableClock(), users)
-    bot = (BotProcess(api, database_url, TELEGRAM_RATE_SCALE=str(NO_LIMITS_SCALE))
-           if checkout is None else
-           CheckoutProcess(checkout, api, database_url, TELEGRAM_RATE_SCALE=str(NO_LIMITS_SCALE)))
+    bot = relay_process(api, database_url, NO_LIMITS_SCALE, checkout)
     stack.push_async_callback(bot.stop)
     await bot.start()
     return Contender(Figures(name), api, bot, first_user)
@@ -340,8 +346,7 @@ async def group_budget(api: FakeBotAPI, database_url: str, scale: float,
     rng = random.Random(7)  # the same spread in every run
     schedule = sorted((rng.uniform(0, 60 * scale), user)
                       for user in users for _ in range(GROUP_MESSAGES // GROUP_TICKETS))
-    bot = (BotProcess(api, database_url, TELEGRAM_RATE_SCALE=str(scale)) if checkout is None
-           else CheckoutProcess(checkout, api, database_url, TELEGRAM_RATE_SCALE=str(scale)))
+    bot = relay_process(api, database_url, scale, checkout)
     api.set_rate_limits(RateLimits(scale=scale, mode="enforce"))
     calls_before = len(api.calls)
     sends = Sends(api)
